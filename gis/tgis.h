@@ -1,0 +1,301 @@
+/*
+ * tgis.h -- the public interface of libtgis, the Tashkent city GIS library.
+ *
+ * This is the only header a library user includes. Everything it declares is
+ * prefixed tgis_/TGIS_, every handle is opaque, and no third-party type
+ * (SQLite, GEOS, PROJ, GDAL, libpng) appears here.
+ *
+ * Threading: a tgis_ctx belongs to one thread at a time. Open one context per
+ * thread; two contexts share nothing mutable, so they may be used in parallel.
+ * Functions that take no context (identifier validators, name lookups) are
+ * pure and may be called from any thread.
+ *
+ * Errors: every fallible call returns a tgis_status; 0 is success, negative is
+ * an error, and tgis_errmsg() gives one line naming what failed (file, layer,
+ * feature, field). The library never prints and never exits.
+ */
+#ifndef TGIS_H
+#define TGIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TGIS_VERSION_STRING "0.1.0"
+
+/** Schema version this library creates and migrates databases to. */
+#define TGIS_SCHEMA_VERSION 2
+
+/** Default metric CRS of a new database: WGS 84 / UTM zone 42N. */
+#define TGIS_DEFAULT_SRID 32642
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                              */
+/* ------------------------------------------------------------------------ */
+
+#define TGIS_STATUS_MAP(X)                                   \
+  X(OK,          0, "success")                               \
+  X(ENOMEM,     -1, "out of memory")                         \
+  X(EINVAL,     -2, "invalid argument")                      \
+  X(ENOTFOUND,  -3, "not found")                             \
+  X(EPARSE,     -4, "malformed input")                       \
+  X(EIO,        -5, "I/O error")                             \
+  X(EGEOS,      -6, "geometry engine error")                 \
+  X(EPROJ,      -7, "coordinate transform error")            \
+  X(EDB,        -8, "database error")                        \
+  X(ENOTSUP,    -9, "not supported")                         \
+  X(ESCHEMA,   -10, "incompatible database schema")          \
+  X(ECANCELLED,-11, "cancelled")                             \
+  X(EREADONLY, -12, "database is read-only")                 \
+  X(EEXISTS,   -13, "already exists")
+
+typedef enum tgis_status {
+#define TGIS__STATUS_ENUM(name, val, msg) TGIS_##name = val,
+  TGIS_STATUS_MAP(TGIS__STATUS_ENUM)
+#undef TGIS__STATUS_ENUM
+} tgis_status;
+
+/**
+ * Static text for a status code, such as "out of memory".
+ * @return never NULL; "unknown status" for a code not in TGIS_STATUS_MAP.
+ */
+const char *tgis_status_str(tgis_status st);
+
+/** The library's version, "MAJOR.MINOR.PATCH". Static text. */
+const char *tgis_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct tgis_ctx tgis_ctx;
+
+typedef enum tgis_log_level {
+  TGIS_LOG_DEBUG = 0,
+  TGIS_LOG_INFO  = 1,
+  TGIS_LOG_WARN  = 2,
+  TGIS_LOG_ERROR = 3,
+  TGIS_LOG_NONE  = 4
+} tgis_log_level;
+
+/**
+ * A log sink. Receives GEOS notices, PROJ and GDAL warnings and the
+ * library's own messages at or above tgis_options.log_level. `msg` is one
+ * line without a trailing newline, valid only during the call. Messages
+ * never contain personal data (PINFL).
+ */
+typedef void (*tgis_log_fn)(tgis_log_level level, const char *msg,
+                            void *payload);
+
+/**
+ * Memory functions for the library's own allocations (not those made inside
+ * SQLite, GEOS, PROJ or GDAL). All three must be set, or the whole struct
+ * left NULL for the C library's. Tests use this to fail allocation N.
+ */
+typedef struct tgis_allocator {
+  void *(*malloc_fn)(size_t size, void *payload);
+  void *(*realloc_fn)(void *ptr, size_t size, void *payload);
+  void  (*free_fn)(void *ptr, void *payload);
+  void   *payload;
+} tgis_allocator;
+
+/** Flags for tgis_options.flags. */
+#define TGIS_OPEN_READONLY 0x1u  /**< never write; fails on a missing file */
+#define TGIS_OPEN_CREATE   0x2u  /**< create and initialise a missing file */
+#define TGIS_OPEN_NO_MIGRATE 0x4u /**< fail with TGIS_ESCHEMA instead of
+                                       migrating an older schema */
+
+typedef struct tgis_options {
+  unsigned int version;        /**< TGIS_OPTIONS_VERSION */
+  unsigned int flags;          /**< TGIS_OPEN_* */
+  int srid;                    /**< metric CRS of a new database; 0 = default */
+  tgis_log_fn log_fn;          /**< NULL: silent */
+  void *log_payload;           /**< passed to log_fn */
+  tgis_log_level log_level;    /**< lowest level passed to log_fn */
+  const tgis_allocator *allocator; /**< NULL: malloc/realloc/free; copied */
+} tgis_options;
+
+#define TGIS_OPTIONS_VERSION 1
+#define TGIS_OPTIONS_INIT \
+  { TGIS_OPTIONS_VERSION, 0, 0, NULL, NULL, TGIS_LOG_WARN, NULL }
+
+/**
+ * Open a context, and with it a tgis database.
+ *
+ * `path` names a SpatiaLite file. With TGIS_OPEN_CREATE a missing file is
+ * created with the current schema in `opts->srid` (WAL journal, spatial
+ * metadata, spatial indexes); an existing tgis database of an older schema
+ * is migrated in one transaction unless TGIS_OPEN_READONLY or
+ * TGIS_OPEN_NO_MIGRATE is set. A file that is not a database, or a database
+ * of another program, is refused and left untouched. A path starting with
+ * "postgresql://" or "PG:" selects the PostGIS backend where it is built.
+ *
+ * `path` may be NULL: the context then has no database, for work that needs
+ * only the geometry and CRS engines.
+ *
+ * @param[out] out  the new context. Set even on failure (except
+ *                  TGIS_ENOMEM, when it is NULL) so tgis_errmsg() can say
+ *                  why; the caller always releases it with tgis_close().
+ * @param opts      NULL for defaults; copied, need not outlive the call.
+ * @return TGIS_OK, TGIS_ENOMEM, TGIS_EINVAL (bad options), TGIS_ENOTFOUND
+ *         (missing file without TGIS_OPEN_CREATE), TGIS_EDB (not a database,
+ *         locked, cannot be created), TGIS_ESCHEMA (another program's
+ *         database, or a schema newer than this library), TGIS_EREADONLY,
+ *         TGIS_EPROJ (unknown srid), TGIS_ENOTSUP (backend not built).
+ */
+tgis_status tgis_open(tgis_ctx **out, const char *path,
+                      const tgis_options *opts);
+
+/**
+ * Close a context: finalise statements, close the database, free the GEOS
+ * and PROJ contexts. A transaction still open is rolled back.
+ * If ctx is NULL nothing occurs.
+ */
+void tgis_close(tgis_ctx *ctx);
+
+/**
+ * One line describing the last failure on `ctx`, naming what failed.
+ * @return never NULL ("" after success); valid until the next call on ctx.
+ */
+const char *tgis_errmsg(const tgis_ctx *ctx);
+
+/** Status of the last failure on `ctx`, TGIS_OK if none. */
+tgis_status tgis_errcode(const tgis_ctx *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Schema and layers                                                         */
+/* ------------------------------------------------------------------------ */
+
+/** The city's layers, one table each in the database. */
+typedef enum tgis_layer {
+  TGIS_LAYER_DISTRICTS = 0,
+  TGIS_LAYER_PARCELS,
+  TGIS_LAYER_ROADS,
+  TGIS_LAYER_UTILITY_LINES,
+  TGIS_LAYER_UTILITY_NODES,
+  TGIS_LAYER_FACILITIES,
+  TGIS_LAYER_COUNT
+} tgis_layer;
+
+/** Table name of a layer ("parcels"); NULL for a value out of range. */
+const char *tgis_layer_name(tgis_layer layer);
+
+/**
+ * Look a layer up by its table name.
+ * @return TGIS_OK or TGIS_ENOTFOUND.
+ */
+tgis_status tgis_layer_from_name(tgis_layer *out, const char *name);
+
+/** An axis-aligned box in the database CRS (or the CRS a call names). */
+typedef struct tgis_extent {
+  double minx, miny, maxx, maxy;
+} tgis_extent;
+
+/** What tgis_db_info() reports of a database. */
+typedef struct tgis_db_info {
+  int schema_version;    /**< the database's schema version */
+  int srid;              /**< its metric CRS, e.g. 32642 */
+  char crs_name[128];    /**< e.g. "WGS 84 / UTM zone 42N" */
+  char backend[16];      /**< "spatialite" or "postgis" */
+} tgis_db_info;
+
+/**
+ * Describe the open database.
+ * @return TGIS_OK, TGIS_EINVAL (context without database), TGIS_EDB.
+ */
+tgis_status tgis_db_info_get(tgis_db_info *out, tgis_ctx *ctx);
+
+/**
+ * The schema version of the open database.
+ * @param[out] out  the version stored in the database
+ * @return TGIS_OK, TGIS_EINVAL (no database), TGIS_EDB.
+ */
+tgis_status tgis_schema_version(int *out, tgis_ctx *ctx);
+
+/** What tgis_layer_info_get() reports of a layer. */
+typedef struct tgis_layer_info {
+  tgis_layer layer;
+  int64_t count;          /**< number of features */
+  int has_extent;         /**< 0 for an empty layer */
+  tgis_extent extent;     /**< in the database CRS */
+  char geometry_type[24]; /**< e.g. "MULTIPOLYGON" */
+} tgis_layer_info;
+
+/**
+ * Feature count and extent of one layer.
+ * @return TGIS_OK, TGIS_EINVAL (bad layer, no database), TGIS_EDB.
+ */
+tgis_status tgis_layer_info_get(tgis_layer_info *out, tgis_ctx *ctx,
+                                tgis_layer layer);
+
+/* ------------------------------------------------------------------------ */
+/* Identifiers                                                               */
+/* ------------------------------------------------------------------------ */
+
+/** The city's mandated identifiers. */
+typedef enum tgis_id_kind {
+  TGIS_ID_PINFL = 0,   /**< individuals, 14 digits; personal data */
+  TGIS_ID_TIN,         /**< legal entities, 9 digits */
+  TGIS_ID_CADASTRE,    /**< real estate, AA:BB:CC:DD:EE:FFFF[:GGGG[:HHH]] */
+  TGIS_ID_SOATO,       /**< geographic (address) code */
+  TGIS_ID_VIN,         /**< vehicles, ISO 3779 */
+  TGIS_ID_KIND_COUNT
+} tgis_id_kind;
+
+typedef enum tgis_id_verdict {
+  TGIS_ID_VALID   = 0,
+  TGIS_ID_WARNING = 1, /**< accepted, but `reason` says what looks wrong */
+  TGIS_ID_INVALID = 2
+} tgis_id_verdict;
+
+/** The outcome of a validation. */
+typedef struct tgis_id_check {
+  tgis_id_verdict verdict;
+  char normalized[32]; /**< the value as stored (separators removed); ""
+                            when the format is wrong */
+  char reason[160];    /**< why it fails or warns, "" when valid. Never
+                            quotes the value itself (it may be a PINFL). */
+} tgis_id_check;
+
+/**
+ * Validate an identifier by the city's rules (docs/identifiers.md).
+ * Pure: no context, thread-safe.
+ * @param[out] out  the verdict, normalised value and reason
+ * @param value     NUL-terminated text; NULL is invalid ("missing")
+ * @return out->verdict
+ */
+tgis_id_verdict tgis_id_validate(tgis_id_check *out, tgis_id_kind kind,
+                                 const char *value);
+
+/** Name of an identifier kind ("pinfl", "tin", ...); NULL if out of range. */
+const char *tgis_id_kind_name(tgis_id_kind kind);
+
+/**
+ * Look an identifier kind up by name (case-insensitive).
+ * @return TGIS_OK or TGIS_ENOTFOUND.
+ */
+tgis_status tgis_id_kind_from_name(tgis_id_kind *out, const char *name);
+
+/** A district of Tashkent city in the SOATO classifier. */
+typedef struct tgis_district_ref {
+  const char *soato;  /**< 7 digits, e.g. "1726262" */
+  const char *name;   /**< Latin Uzbek name, e.g. "Uchtepa" */
+} tgis_district_ref;
+
+/**
+ * The city's districts, a static read-only table.
+ * @param[out] n  number of entries (12)
+ */
+const tgis_district_ref *tgis_districts(size_t *n);
+
+/** The district with this 7-digit SOATO code, or NULL. */
+const tgis_district_ref *tgis_district_by_soato(const char *soato);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TGIS_H */

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# test_cli.sh -- the tgis command-line tool: exit codes, messages, help.
+#
+# usage: test_cli.sh PATH/TO/tgis
+# Each check runs the real binary; the script ends with "N passed, N failed".
+set -u
+TGIS=${1:?usage: test_cli.sh PATH/TO/tgis}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tgis-cli-XXXXXX")
+passed=0
+failed=0
+
+ok()   { passed=$((passed + 1)); echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
+
+# run NAME EXPECTED_EXIT CMD... : captures $out (stdout) and $err (stderr)
+run() {
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+  local got=$?
+  out=$(cat "$TMP/out")
+  err=$(cat "$TMP/err")
+  if [ "$got" -ne "$want" ]; then
+    fail "$name" "exit $got, expected $want; stderr: $err"
+    return 1
+  fi
+  return 0
+}
+
+# expect NAME HAYSTACK NEEDLE
+expect() {
+  case "$2" in
+    *"$3"*) ok "$1" ;;
+    *) fail "$1" "expected to find '$3' in: $2" ;;
+  esac
+}
+
+refute() {
+  case "$2" in
+    *"$3"*) fail "$1" "did not expect '$3' in: $2" ;;
+    *) ok "$1" ;;
+  esac
+}
+
+# --- top level -------------------------------------------------------------
+run help 0 "$TGIS" --help && expect "help lists commands" "$out" "validate"
+run version 0 "$TGIS" --version && expect "version" "$out" "tgis 0."
+run no-args 2 "$TGIS" && expect "no args shows usage" "$err" "usage: tgis"
+run unknown-cmd 2 "$TGIS" frobnicate && expect "unknown command" "$err" "'frobnicate' is not a tgis command"
+for cmd in init info validate generate; do
+  run "help-$cmd" 0 "$TGIS" "$cmd" --help && expect "$cmd --help" "$out" "usage: tgis $cmd"
+  run "help-cmd-$cmd" 0 "$TGIS" help "$cmd" && expect "help $cmd" "$out" "usage: tgis $cmd"
+done
+
+# --- init and info ---------------------------------------------------------
+DB=$TMP/city.sqlite
+run init 0 "$TGIS" init "$DB" && expect "init says created" "$out" "created"
+run init-again 1 "$TGIS" init "$DB" && expect "init refuses existing" "$err" "already exists"
+run info 0 "$TGIS" info "$DB" && {
+  expect "info schema" "$out" "schema    2"
+  expect "info crs" "$out" "EPSG:32642 WGS 84 / UTM zone 42N"
+  expect "info lists parcels" "$out" "parcels"
+  expect "info empty layer" "$out" "(empty)"
+}
+run info-json 0 "$TGIS" info --json "$DB" && {
+  expect "info json srid" "$out" '"srid": 32642'
+  if command -v python3 >/dev/null; then
+    if printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["layers"]["parcels"]["count"] == 0' 2>/dev/null
+    then ok "info json parses"; else fail "info json parses" "$out"; fi
+  fi
+}
+run info-missing 1 "$TGIS" info "$TMP/nope.sqlite" && expect "info missing file" "$err" "nope.sqlite: no such database"
+[ ! -e "$TMP/nope.sqlite" ] && ok "info does not create" || fail "info does not create" "file appeared"
+printf 'just some text\n%.0s' $(seq 1 100) > "$TMP/text.sqlite"
+run info-not-db 1 "$TGIS" info "$TMP/text.sqlite" && expect "info on text file" "$err" "file is not a database"
+run init-srid-4326 1 "$TGIS" init --srid 4326 "$TMP/deg.sqlite" && expect "init geographic srid" "$err" "not a projected CRS"
+[ ! -e "$TMP/deg.sqlite" ] && ok "failed init leaves no file" || fail "failed init leaves no file" "file left"
+run init-srid-bad 2 "$TGIS" init --srid abc "$TMP/x.sqlite" && expect "init bad srid usage" "$err" "not an EPSG code"
+run init-srid-missing 2 "$TGIS" init "$TMP/x.sqlite" --srid && expect "init --srid needs value" "$err" "needs a value"
+run init-no-path 2 "$TGIS" init && expect "init needs path" "$err" "expected one database path"
+run info-bad-opt 2 "$TGIS" info --frob "$DB" && expect "info unknown option" "$err" "unknown option '--frob'"
+run init-srid-32643 0 "$TGIS" init --srid 32643 "$TMP/utm43.sqlite"
+run info-32643 0 "$TGIS" info "$TMP/utm43.sqlite" && expect "info other srid" "$out" "EPSG:32643"
+
+# --- validate --------------------------------------------------------------
+run pinfl-valid 0 "$TGIS" validate pinfl 31210932040247 31210632040244 && {
+  expect "pinfl valid" "$out" "pinfl #2: valid"
+  refute "pinfl never echoed" "$out" "3121093"
+}
+run pinfl-bad 1 "$TGIS" validate pinfl 31210632040245 && {
+  expect "pinfl check digit" "$out" "check digit"
+  refute "pinfl never echoed (invalid)" "$out$err" "312106320"
+}
+run pinfl-short 1 "$TGIS" validate pinfl 123 && expect "pinfl length" "$out" "expected 14"
+run tin-valid 0 "$TGIS" validate tin "305 652 539" && expect "tin with spaces" "$out" "valid"
+run tin-bad 1 "$TGIS" validate tin 105652539 && expect "tin first digit" "$out" "first digit"
+run cad-valid 0 "$TGIS" validate cadastre 10:03:07:01:03:0012
+run cad-bad 1 "$TGIS" validate cadastre 10:03:07:01:3:0012 && expect "cadastre group" "$out" "group 5"
+run soato-valid 0 "$TGIS" validate soato 1726262 1726
+run soato-bad 1 "$TGIS" validate soato 1726999 && expect "soato district" "$out" "unknown Tashkent district"
+run vin-valid 0 "$TGIS" validate vin 1J9RP1A36A1644345 1M8GDM9AXKP042788
+run vin-warn 0 "$TGIS" validate vin WVWZZZ1JZ3W386752 && expect "non-NA vin warns" "$out" "warning"
+run vin-bad 1 "$TGIS" validate vin 1J9RP1A37A1644345 && expect "NA vin check" "$out" "check digit"
+run validate-kind 2 "$TGIS" validate passport AB123 && expect "unknown kind" "$err" "unknown kind 'passport'"
+run validate-none 2 "$TGIS" validate tin && expect "validate needs values" "$err" "at least one value"
+printf '305652539\n105652539\n%s\n' "$(head -c 5000 /dev/zero | tr '\0' 7)" > "$TMP/tins.txt"
+"$TGIS" validate tin - < "$TMP/tins.txt" > "$TMP/out" 2>&1; rc=$?
+[ $rc -eq 1 ] && ok "validate stdin exit" || fail "validate stdin exit" "exit $rc"
+[ "$(wc -l < "$TMP/out")" -eq 3 ] && ok "validate stdin one line per value" || fail "validate stdin lines" "$(cat "$TMP/out")"
+"$TGIS" validate -q tin 105652539 > "$TMP/out" 2>&1; rc=$?
+[ $rc -eq 1 ] && [ ! -s "$TMP/out" ] && ok "validate quiet" || fail "validate quiet" "exit $rc"
+
+# --- generate --------------------------------------------------------------
+run generate-no-output 2 "$TGIS" generate --scale 0.001 && expect "generate needs -o" "$err" "no output file"
+run generate-bad-scale 2 "$TGIS" generate --scale 0 -o "$TMP/c.gpkg" && expect "generate scale" "$err" "--scale must be"
+run generate-bad-seed 2 "$TGIS" generate --seed x -o "$TMP/c.gpkg" && expect "generate seed" "$err" "not a whole number"
+run generate 0 "$TGIS" generate --scale 0.001 --seed 7 -o "$TMP/c.gpkg" && {
+  [ -s "$TMP/c.gpkg" ] && [ -s "$TMP/c.gpkg.manifest.json" ] && ok "generate writes gpkg and manifest" ||
+    fail "generate writes gpkg and manifest" "missing output"
+}
+cp "$TMP/c.gpkg" "$TMP/c.before"
+run generate-exists 1 "$TGIS" generate --scale 0.001 --seed 8 -o "$TMP/c.gpkg" && expect "generate refuses existing" "$err" "--force"
+cmp -s "$TMP/c.gpkg" "$TMP/c.before" && ok "refused generate left file alone" || fail "refused generate left file alone" "changed"
+run generate-force 0 "$TGIS" generate --scale 0.001 --seed 7 --force -o "$TMP/c.gpkg"
+cmp -s "$TMP/c.gpkg" "$TMP/c.before" && ok "generate is deterministic" || fail "generate is deterministic" "bytes differ"
+
+rm -rf "$TMP"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
