@@ -1,19 +1,99 @@
 /*
- * layers.c -- the catalogue of the city's layers: table names and geometry
- * types, shared by every backend and module so a layer is named one way.
+ * layers.c -- the catalogue of the city's layers: tables, geometry types and
+ * the attribute fields with their types, enumerations and identifiers. The
+ * schema (schema_spatialite.c) and this table describe the same columns; the
+ * store test checks that they agree.
  */
 #include <string.h>
 
 #include "tgis_int.h"
 #include "layers.h"
 
+static const char *const land_uses[] = {
+  "residential", "multifamily", "commercial", "industrial", "public", "green", "other", NULL
+};
+static const char *const networks[] = { "gas", "power", "water", "heat", NULL };
+static const char *const node_kinds[] = {
+  "source", "junction", "valve", "switch", "substation", "consumer", NULL
+};
+static const char *const line_kinds[] = { "main", "service", NULL };
+static const char *const facility_kinds[] = { "polyclinic", "school", NULL };
+static const char *const road_classes[] = {
+  "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
+  "living_street", "service", "pedestrian", "footway", "path", "cycleway", "steps",
+  "track", NULL
+};
+
+#define REQ TGIS_FIELD_REQUIRED
+#define KEY TGIS_FIELD_KEY
+
+static const tgis_field_def district_fields[] = {
+  { "soato",   TGIS_FT_TEXT, REQ | KEY, NULL, TGIS_ID_SOATO },
+  { "name",    TGIS_FT_TEXT, REQ,       NULL, TGIS_NO_ID },
+  { "name_ru", TGIS_FT_TEXT, 0,         NULL, TGIS_NO_ID },
+};
+
+static const tgis_field_def parcel_fields[] = {
+  { "cadastre",     TGIS_FT_TEXT, KEY,       NULL, TGIS_ID_CADASTRE },
+  { "ext_id",       TGIS_FT_TEXT, TGIS_FIELD_ALT_KEY, NULL, TGIS_NO_ID },
+  { "land_use",     TGIS_FT_TEXT, REQ,       land_uses, TGIS_NO_ID },
+  { "area_m2",      TGIS_FT_REAL, TGIS_FIELD_DERIVED, NULL, TGIS_NO_ID },
+  { "residents",    TGIS_FT_INT,  0,         NULL, TGIS_NO_ID },
+  { "district",     TGIS_FT_TEXT, 0,         NULL, TGIS_ID_SOATO },
+  { "address_code", TGIS_FT_TEXT, 0,         NULL, TGIS_ID_SOATO },
+  { "owner_tin",    TGIS_FT_TEXT, 0,         NULL, TGIS_ID_TIN },
+  /* Personal data: goes to parcel_owners, never to the parcels table. */
+  { "owner_pinfl",  TGIS_FT_TEXT, TGIS_FIELD_PRIVATE, NULL, TGIS_ID_PINFL },
+};
+
+static const tgis_field_def road_fields[] = {
+  { "ext_id",   TGIS_FT_TEXT, KEY, NULL, TGIS_NO_ID },
+  { "class",    TGIS_FT_TEXT, REQ, road_classes, TGIS_NO_ID },
+  { "name",     TGIS_FT_TEXT, 0,   NULL, TGIS_NO_ID },
+  { "oneway",   TGIS_FT_INT,  0,   NULL, TGIS_NO_ID },
+  { "maxspeed", TGIS_FT_REAL, 0,   NULL, TGIS_NO_ID },
+  { "level",    TGIS_FT_INT,  0,   NULL, TGIS_NO_ID },
+};
+
+static const tgis_field_def utility_line_fields[] = {
+  { "ext_id",      TGIS_FT_TEXT, REQ | KEY, NULL, TGIS_NO_ID },
+  { "network",     TGIS_FT_TEXT, REQ | TGIS_FIELD_SCOPE, networks, TGIS_NO_ID },
+  { "kind",        TGIS_FT_TEXT, 0,   line_kinds, TGIS_NO_ID },
+  { "from_node",   TGIS_FT_TEXT, TGIS_FIELD_NODE_REF, NULL, TGIS_NO_ID },
+  { "to_node",     TGIS_FT_TEXT, TGIS_FIELD_NODE_REF, NULL, TGIS_NO_ID },
+  { "diameter_mm", TGIS_FT_REAL, 0,   NULL, TGIS_NO_ID },
+  { "voltage_kv",  TGIS_FT_REAL, 0,   NULL, TGIS_NO_ID },
+};
+
+static const tgis_field_def utility_node_fields[] = {
+  { "ext_id",  TGIS_FT_TEXT, REQ | KEY, NULL, TGIS_NO_ID },
+  { "network", TGIS_FT_TEXT, REQ | TGIS_FIELD_SCOPE, networks, TGIS_NO_ID },
+  { "kind",    TGIS_FT_TEXT, REQ, node_kinds, TGIS_NO_ID },
+  { "name",    TGIS_FT_TEXT, 0,   NULL, TGIS_NO_ID },
+};
+
+static const tgis_field_def facility_fields[] = {
+  { "ext_id",       TGIS_FT_TEXT, KEY, NULL, TGIS_NO_ID },
+  { "kind",         TGIS_FT_TEXT, REQ, facility_kinds, TGIS_NO_ID },
+  { "name",         TGIS_FT_TEXT, REQ, NULL, TGIS_NO_ID },
+  { "capacity",     TGIS_FT_INT,  0,   NULL, TGIS_NO_ID },
+  { "address_code", TGIS_FT_TEXT, 0,   NULL, TGIS_ID_SOATO },
+};
+
+#define FIELDS(a) a, (int)(sizeof a / sizeof a[0])
+
 static const tgis_layer_def layer_defs[TGIS_LAYER_COUNT] = {
-  { "districts",     "MULTIPOLYGON" },
-  { "parcels",       "MULTIPOLYGON" },
-  { "roads",         "LINESTRING"   },
-  { "utility_lines", "LINESTRING"   },
-  { "utility_nodes", "POINT"        },
-  { "facilities",    "POINT"        },
+  { "districts",     "MULTIPOLYGON", TGIS_GEOM_MULTIPOLYGON, FIELDS(district_fields) },
+  { "parcels",       "MULTIPOLYGON", TGIS_GEOM_MULTIPOLYGON, FIELDS(parcel_fields) },
+  { "roads",         "LINESTRING",   TGIS_GEOM_LINESTRING,   FIELDS(road_fields) },
+  { "utility_lines", "LINESTRING",   TGIS_GEOM_LINESTRING,   FIELDS(utility_line_fields) },
+  { "utility_nodes", "POINT",        TGIS_GEOM_POINT,        FIELDS(utility_node_fields) },
+  { "facilities",    "POINT",        TGIS_GEOM_POINT,        FIELDS(facility_fields) },
+};
+
+const tgis_layer tgis_layer__import_order[TGIS_LAYER_COUNT] = {
+  TGIS_LAYER_DISTRICTS, TGIS_LAYER_PARCELS, TGIS_LAYER_ROADS,
+  TGIS_LAYER_UTILITY_NODES, TGIS_LAYER_UTILITY_LINES, TGIS_LAYER_FACILITIES,
 };
 
 const tgis_layer_def *tgis_layer__def(tgis_layer layer)
@@ -21,6 +101,14 @@ const tgis_layer_def *tgis_layer__def(tgis_layer layer)
   if ((unsigned)layer >= TGIS_LAYER_COUNT)
     return NULL;
   return &layer_defs[layer];
+}
+
+int tgis_layer__field(const tgis_layer_def *def, const char *name)
+{
+  for (int i = 0; i < def->n_fields; i++)
+    if (strcmp(def->fields[i].name, name) == 0)
+      return i;
+  return -1;
 }
 
 const char *tgis_layer_name(tgis_layer layer)

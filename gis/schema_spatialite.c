@@ -51,7 +51,7 @@ static const char *const migration_1[] = {
   "  run_id     INTEGER NOT NULL REFERENCES import_runs(id) ON DELETE CASCADE,"
   "  layer      TEXT NOT NULL,"
   "  source_fid INTEGER,"
-  "  action     TEXT NOT NULL CHECK (action IN ('rejected','repaired')),"
+  "  action     TEXT NOT NULL CHECK (action IN ('rejected','repaired','warning')),"
   "  field      TEXT,"
   "  reason     TEXT NOT NULL)",
 
@@ -65,7 +65,8 @@ static const char *const migration_1[] = {
 
   "CREATE TABLE parcels ("
   "  id           INTEGER PRIMARY KEY,"
-  "  cadastre     TEXT NOT NULL UNIQUE,"
+  "  cadastre     TEXT UNIQUE,"     /* NULL only for parcels from other sources */
+  "  ext_id       TEXT UNIQUE,"     /* the source's id where no cadastre exists */
   "  land_use     TEXT NOT NULL CHECK (land_use IN ('residential','multifamily',"
   "               'commercial','industrial','public','green','other')),"
   "  area_m2      REAL NOT NULL DEFAULT 0 CHECK (area_m2 >= 0),"
@@ -73,7 +74,8 @@ static const char *const migration_1[] = {
   "  district     TEXT,"            /* SOATO code of the district */
   "  address_code TEXT,"            /* SOATO code of the address */
   "  owner_tin    TEXT,"            /* legal-entity owner */
-  "  import_run   INTEGER REFERENCES import_runs(id))",
+  "  import_run   INTEGER REFERENCES import_runs(id),"
+  "  CHECK (cadastre IS NOT NULL OR ext_id IS NOT NULL))",
   "SELECT AddGeometryColumn('parcels', 'geom', :srid, 'MULTIPOLYGON', 'XY', 1)",
   "SELECT CreateSpatialIndex('parcels', 'geom')",
   "CREATE INDEX parcels_district ON parcels(district)",

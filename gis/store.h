@@ -11,8 +11,39 @@
 #define TGIS_STORE_H
 
 #include "tgis.h"
+#include "geom.h"
+#include "layers.h"
 
 typedef struct tgis_store tgis_store;
+
+/* What one import run (one target layer of one source) is. */
+typedef struct tgis_run_desc {
+  const char *source;        /* path or URI as given */
+  tgis_layer layer;
+  const char *mode;          /* "append", "upsert", "replace" */
+} tgis_run_desc;
+
+/* Counters of a run, as import_runs keeps them. */
+typedef struct tgis_run_counts {
+  int64_t read, inserted, updated, repaired, rejected;
+} tgis_run_counts;
+
+typedef enum tgis_write_outcome {
+  TGIS_WRITE_INSERTED = 0,
+  TGIS_WRITE_UPDATED,
+  TGIS_WRITE_DUPLICATE,      /* key already stored (append) or already
+                                written by this run (upsert) */
+  TGIS_WRITE_REFUSED         /* a constraint of the table refused the row */
+} tgis_write_outcome;
+
+typedef struct tgis_write_result {
+  tgis_write_outcome outcome;
+  int64_t id;                /* row id written */
+  int has_old_extent;        /* an update: where the old geometry was */
+  tgis_extent old_extent;
+  unsigned unresolved;       /* bit i: field i (a node reference) not found */
+  char why[256];             /* for DUPLICATE/REFUSED: the constraint said */
+} tgis_write_result;
 
 typedef struct tgis_store_vtable {
   const char *name;                                   /* "spatialite" */
@@ -25,6 +56,29 @@ typedef struct tgis_store_vtable {
   tgis_status (*db_info)(tgis_store *st, tgis_db_info *out);
   tgis_status (*layer_info)(tgis_store *st, tgis_layer layer,
                             tgis_layer_info *out);
+
+  /* -- writing (inside begin/commit) -- */
+  /* Record a run as 'running'; its id tags rows, rejects and changes. */
+  tgis_status (*run_open)(tgis_store *st, const tgis_run_desc *desc, int64_t *run_id);
+  /* Final counters and status ('ok', 'failed', 'cancelled'). */
+  tgis_status (*run_close)(tgis_store *st, int64_t run_id, const tgis_run_counts *c,
+                           const char *status, const char *message);
+  /* Delete every feature of a layer (replace mode). */
+  tgis_status (*layer_clear)(tgis_store *st, tgis_layer layer);
+  /* Insert a row, or with `upsert` update the row with the same key.
+   * `values` has the layer's n_fields in catalogue order; `geom` is in the
+   * database CRS and of the layer's type. Refusals are outcomes, not
+   * errors: only a failing database returns an error status. */
+  tgis_status (*row_write)(tgis_store *st, tgis_layer layer, int upsert, int64_t run_id,
+                           const tgis_value *values, const tgis_geombuf *geom,
+                           tgis_write_result *res);
+  tgis_status (*reject_add)(tgis_store *st, int64_t run_id, tgis_layer layer,
+                            int64_t source_fid, const char *action, const char *field,
+                            const char *reason);
+  tgis_status (*change_add)(tgis_store *st, int64_t run_id, tgis_layer layer,
+                            const tgis_extent *box);
+  /* Bring a layer's statistics up to date after a run. */
+  tgis_status (*layer_refresh)(tgis_store *st, tgis_layer layer);
 } tgis_store_vtable;
 
 /* The common head of every backend's store struct. */
@@ -33,6 +87,7 @@ struct tgis_store {
   tgis_ctx *ctx;          /* errors and allocation go here */
   int in_transaction;     /* begin() seen without commit/rollback */
   int readonly;
+  int srid;               /* metric CRS of the stored geometry */
 };
 
 /**

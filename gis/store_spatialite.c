@@ -19,15 +19,8 @@
 #include <spatialite.h>
 #include <proj.h>
 
-#include "layers.h"
+#include "store_spatialite_int.h"
 #include "schema_spatialite_int.h"
-
-typedef struct sl_store {
-  tgis_store base;
-  sqlite3 *db;
-  void *cache;           /* SpatiaLite's per-connection state */
-  char *path;
-} sl_store;
 
 static const tgis_store_vtable sl_vtable;
 
@@ -88,8 +81,9 @@ static tgis_status meta_int(sl_store *s, const char *key, int *out)
 static void sl_free(sl_store *s)
 {
   tgis_ctx *ctx = s->base.ctx;
+  tgis_sl__finalize_writer(s);
   if (s->db)
-    sqlite3_close(s->db);  /* statements are finalised by their owners */
+    sqlite3_close(s->db);
   if (s->cache)
     spatialite_cleanup_ex(s->cache);
   tgis__free(ctx, s->path);
@@ -279,7 +273,7 @@ tgis_status tgis_store__open_spatialite(tgis_store **out, tgis_ctx *ctx,
     if ((st = meta_int(s, "schema_version", &have)) == TGIS_OK)
       st = migrate_to(s, have, version, flags);
   }
-  if (st != TGIS_OK)
+  if (st != TGIS_OK || (st = meta_int(s, "srid", &s->base.srid)) != TGIS_OK)
     goto fail;
   *out = &s->base;
   return TGIS_OK;
@@ -416,4 +410,11 @@ static const tgis_store_vtable sl_vtable = {
   sl_migrate,
   sl_db_info,
   sl_layer_info,
+  tgis_sl__run_open,
+  tgis_sl__run_close,
+  tgis_sl__layer_clear,
+  tgis_sl__row_write,
+  tgis_sl__reject_add,
+  tgis_sl__change_add,
+  tgis_sl__layer_refresh,
 };

@@ -294,6 +294,81 @@ const tgis_district_ref *tgis_districts(size_t *n);
 /** The district with this 7-digit SOATO code, or NULL. */
 const tgis_district_ref *tgis_district_by_soato(const char *soato);
 
+/* ------------------------------------------------------------------------ */
+/* Import                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum tgis_import_mode {
+  TGIS_IMPORT_APPEND = 0,  /**< add features; a key already stored is rejected */
+  TGIS_IMPORT_UPSERT,      /**< update features with the same key, add the rest */
+  TGIS_IMPORT_REPLACE      /**< empty the target layer first */
+} tgis_import_mode;
+
+/**
+ * Progress of a long operation: `done` of `total` units of `stage`
+ * (total is 0 when unknown). Return non-zero to cancel: the operation then
+ * stops, undoes what it did and returns TGIS_ECANCELLED.
+ */
+typedef int (*tgis_progress_fn)(const char *stage, int64_t done, int64_t total,
+                                void *payload);
+
+typedef struct tgis_import_options {
+  unsigned int version;        /**< TGIS_IMPORT_OPTIONS_VERSION */
+  int layer;                   /**< tgis_layer to load; -1: every layer the
+                                    mapping finds in the source */
+  const char *source_layer;    /**< OGR layer to read; NULL: as mapped */
+  const char *mapping;         /**< mapping file, or a built-in: "tgis" (the
+                                    generator's layers) or "osm"; NULL: guess
+                                    from the source */
+  const char *s_srs;           /**< CRS of the source ("EPSG:28412", WKT,
+                                    PROJ string) when it has none or it is
+                                    wrong */
+  const char *encoding;        /**< text encoding of the source ("CP1251");
+                                    NULL: what the driver reports */
+  tgis_import_mode mode;
+  const char *rejects_csv;     /**< also write rejects and repairs here */
+  tgis_progress_fn progress;   /**< may be NULL */
+  void *progress_payload;
+} tgis_import_options;
+
+#define TGIS_IMPORT_OPTIONS_VERSION 1
+#define TGIS_IMPORT_OPTIONS_INIT \
+  { TGIS_IMPORT_OPTIONS_VERSION, -1, NULL, NULL, NULL, NULL, \
+    TGIS_IMPORT_APPEND, NULL, NULL, NULL }
+
+/** Counts of one target layer of an import. */
+typedef struct tgis_import_counts {
+  int64_t run_id;     /**< its row in import_runs; 0 if the layer was not imported */
+  int64_t read;       /**< source features read */
+  int64_t inserted;
+  int64_t updated;
+  int64_t repaired;   /**< stored after a repair (also counted as inserted/updated) */
+  int64_t rejected;   /**< not stored; import_rejects says why */
+} tgis_import_counts;
+
+typedef struct tgis_import_result {
+  tgis_import_counts layers[TGIS_LAYER_COUNT]; /**< by tgis_layer */
+  double seconds;                              /**< wall time of the run */
+} tgis_import_result;
+
+/**
+ * Import a source any GDAL/OGR driver reads into the open database, in one
+ * transaction: all of it or none of it. Features are reprojected to the
+ * database CRS, validated (geometry type, emptiness, validity with repair,
+ * city extent, required fields, enumerations, identifiers) and either
+ * stored or rejected with a reason in import_rejects. Each target layer's
+ * run is logged in import_runs, also when the import fails.
+ *
+ * @param[out] out  counts per layer (may be NULL)
+ * @return TGIS_OK; TGIS_ENOTFOUND (no source, no layer maps), TGIS_EIO
+ *         (unreadable source), TGIS_EPARSE (bad mapping file), TGIS_EPROJ
+ *         (no or unknown CRS), TGIS_EREADONLY, TGIS_ECANCELLED, TGIS_EDB.
+ *         On any error the database is as it was, but for the failed runs'
+ *         rows in import_runs.
+ */
+tgis_status tgis_import(tgis_import_result *out, tgis_ctx *ctx, const char *source,
+                        const tgis_import_options *opts);
+
 #ifdef __cplusplus
 }
 #endif

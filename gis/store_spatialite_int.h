@@ -1,0 +1,59 @@
+/*
+ * store_spatialite_int.h -- the SpatiaLite store's state, shared by its
+ * files (private to gis/).
+ */
+#ifndef TGIS_STORE_SPATIALITE_INT_H
+#define TGIS_STORE_SPATIALITE_INT_H
+
+#include <sqlite3.h>
+
+#include "tgis_int.h"
+
+/* Prepared once per store, on first use, finalised at close. */
+typedef struct sl_layer_stmts {
+  sqlite3_stmt *insert;
+  sqlite3_stmt *update[2];      /* by the key, by the alternative key */
+  sqlite3_stmt *old_extent[2];
+} sl_layer_stmts;
+
+typedef struct sl_store {
+  tgis_store base;
+  sqlite3 *db;
+  void *cache;            /* SpatiaLite's per-connection state */
+  char *path;
+  sl_layer_stmts layer[TGIS_LAYER_COUNT];
+  sqlite3_stmt *owner_put, *owner_del;
+  sqlite3_stmt *reject_ins, *change_ins;
+  sqlite3_stmt *run_ins, *run_upd;
+  unsigned char *blob;    /* geometry encoding buffer, reused */
+  size_t blob_cap;
+} sl_store;
+
+/* store_spatialite_write.c */
+void tgis_sl__finalize_writer(sl_store *s);
+tgis_status tgis_sl__run_open(tgis_store *st, const tgis_run_desc *desc, int64_t *run_id);
+tgis_status tgis_sl__run_close(tgis_store *st, int64_t run_id, const tgis_run_counts *c,
+                               const char *status, const char *message);
+tgis_status tgis_sl__layer_clear(tgis_store *st, tgis_layer layer);
+tgis_status tgis_sl__row_write(tgis_store *st, tgis_layer layer, int upsert, int64_t run_id,
+                               const tgis_value *values, const tgis_geombuf *geom,
+                               tgis_write_result *res);
+tgis_status tgis_sl__reject_add(tgis_store *st, int64_t run_id, tgis_layer layer,
+                                int64_t source_fid, const char *action, const char *field,
+                                const char *reason);
+tgis_status tgis_sl__change_add(tgis_store *st, int64_t run_id, tgis_layer layer,
+                                const tgis_extent *box);
+tgis_status tgis_sl__layer_refresh(tgis_store *st, tgis_layer layer);
+
+/* spatialite_blob.c: SpatiaLite's BLOB-Geometry format. */
+
+/** Size of the blob for g. */
+size_t tgis_sl__blob_size(const tgis_geombuf *g);
+/** Encode g (of type POINT, LINESTRING, POLYGON, MULTI*) into buf of at
+ * least tgis_sl__blob_size(g) bytes; returns the bytes written. */
+size_t tgis_sl__blob_encode(unsigned char *buf, const tgis_geombuf *g, int srid);
+/** Decode a blob into g (reset first). TGIS_EPARSE on a malformed blob. */
+tgis_status tgis_sl__blob_decode(tgis_geombuf *g, const unsigned char *blob, size_t n,
+                                 int *srid);
+
+#endif

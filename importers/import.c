@@ -1,0 +1,662 @@
+/*
+ * import.c -- tgis_import(): one source into the database, all or nothing.
+ *
+ * A run opens the source with GDAL, picks a mapping, and for every mapped
+ * source layer reads each feature, maps its fields, reprojects, validates
+ * and repairs it, and writes it or records why not -- all inside one
+ * transaction that commits only when every layer went through. A failure or
+ * a cancel rolls everything back and then logs the failed runs in a small
+ * transaction of their own, so import_runs tells what happened either way.
+ * GDAL's messages are routed into the context through a thread-local error
+ * handler; nothing is printed.
+ */
+#include <math.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cpl_error.h>
+#include <cpl_string.h>
+
+#include "import_int.h"
+#include "layers.h"
+
+#define CITY_MARGIN_M 2000.0     /* how far outside the districts is still the city */
+#define CHANGE_CELL_M 1000.0     /* grid of the change log */
+#define PROGRESS_EVERY 2048
+
+typedef struct importer {
+  tgis_ctx *ctx;
+  tgis_store *st;
+  const tgis_import_options *o;
+  const char *source;
+  GDALDatasetH ds;
+  const char *recode;          /* encoding we recode from, or NULL */
+  tgis_mapping map;
+  FILE *rejects;
+  tgis_import_result *res;
+  int run_open[TGIS_LAYER_COUNT];
+  tgis_run_counts counts[TGIS_LAYER_COUNT];
+  tgis_change_cells changes[TGIS_LAYER_COUNT];
+  int cleared[TGIS_LAYER_COUNT];
+  int have_city;
+  tgis_extent city;
+  tgis_geombuf g, part;
+  unsigned char *wkb;
+  size_t wkb_cap;
+  int64_t done, total;
+  char gdal_error[512];
+} importer;
+
+/* ---- GDAL messages ------------------------------------------------------------ */
+
+static void on_gdal_error(CPLErr cls, CPLErrorNum num, const char *msg)
+{
+  importer *im = CPLGetErrorHandlerUserData();
+  (void)num;
+  if (cls >= CE_Failure)
+    snprintf(im->gdal_error, sizeof im->gdal_error, "%s", msg);
+  else if (cls == CE_Warning)
+    tgis__log(im->ctx, TGIS_LOG_WARN, "GDAL: %s", msg);
+  else
+    tgis__log(im->ctx, TGIS_LOG_DEBUG, "GDAL: %s", msg);
+}
+
+/* ---- opening ------------------------------------------------------------------- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+static tgis_status open_source(importer *im)
+{
+  char path[4096];
+  char **open_opts = NULL;
+  const char *drv;
+
+  if (ends_with(im->source, ".zip") && strncmp(im->source, "/vsi", 4) != 0)
+    snprintf(path, sizeof path, "/vsizip/%s", im->source);
+  else if (ends_with(im->source, ".gz") && strncmp(im->source, "/vsi", 4) != 0)
+    snprintf(path, sizeof path, "/vsigzip/%s", im->source);
+  else
+    snprintf(path, sizeof path, "%s", im->source);
+  if (ends_with(im->source, ".csv")) {
+    /* A CSV carries geometry as WKT or as longitude/latitude columns. */
+    open_opts = CSLAddString(open_opts, "GEOM_POSSIBLE_NAMES=WKT,wkt,geom,geometry,the_geom");
+    open_opts = CSLAddString(open_opts, "X_POSSIBLE_NAMES=lon,longitude,lng,x,X");
+    open_opts = CSLAddString(open_opts, "Y_POSSIBLE_NAMES=lat,latitude,y,Y");
+    open_opts = CSLAddString(open_opts, "KEEP_GEOM_COLUMNS=NO");
+  }
+  if (im->o->encoding && (ends_with(im->source, ".shp") || ends_with(im->source, ".zip") ||
+                          ends_with(im->source, ".dbf")))
+    open_opts = CSLSetNameValue(open_opts, "ENCODING", im->o->encoding);
+  im->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+                      (const char *const *)open_opts, NULL);
+  CSLDestroy(open_opts);
+  if (!im->ds)
+    return tgis__fail(im->ctx, access(im->source, F_OK) == 0 ? TGIS_EIO : TGIS_ENOTFOUND,
+                      "%s: cannot open as a vector source: %s", im->source,
+                      im->gdal_error[0] ? im->gdal_error : "no such file or unknown format");
+  drv = GDALGetDriverShortName(GDALGetDatasetDriver(im->ds));
+  /* The Shapefile driver recodes itself; others' text we recode. */
+  im->recode = im->o->encoding && strcmp(drv, "ESRI Shapefile") != 0 ? im->o->encoding : NULL;
+  return TGIS_OK;
+}
+
+static tgis_status choose_mapping(importer *im)
+{
+  const char *name = im->o->mapping;
+  const char *drv = GDALGetDriverShortName(GDALGetDatasetDriver(im->ds));
+  tgis_status st;
+
+  if (name) {
+    st = tgis_mapping__builtin(&im->map, im->ctx, name);
+    if (st == TGIS_ENOTFOUND)
+      st = tgis_mapping__load(&im->map, im->ctx, name);
+    return st;
+  }
+  if (strcmp(drv, "OSM") == 0)
+    return tgis_mapping__builtin(&im->map, im->ctx, "osm");
+  for (int i = 0; i < TGIS_LAYER_COUNT; i++)
+    if (GDALDatasetGetLayerByName(im->ds, tgis_layer_name((tgis_layer)i)))
+      return tgis_mapping__builtin(&im->map, im->ctx, "tgis");
+  if (im->o->layer >= 0)
+    return tgis_mapping__identity(&im->map, im->ctx, (tgis_layer)im->o->layer);
+  return tgis__fail(im->ctx, TGIS_ENOTFOUND,
+                    "%s: cannot tell which tgis layer its layers hold; give --layer "
+                    "(parcels, roads, ...) or a --mapping file", im->source);
+}
+
+/* The OGR layer a rule reads; NULL (no error) when a built-in rule's layer
+ * is simply absent from this source. */
+static tgis_status rule_layer(importer *im, const tgis_layer_rule *r, OGRLayerH *out)
+{
+  const char *name = im->o->source_layer ? im->o->source_layer : r->source_layer;
+  int builtin = strcmp(im->map.name, "tgis") == 0 || strcmp(im->map.name, "osm") == 0;
+
+  *out = NULL;
+  if (!name) {
+    int n = GDALDatasetGetLayerCount(im->ds);
+    if (n != 1)
+      return tgis__fail(im->ctx, TGIS_EINVAL, "%s: %d layers; name the one to read with "
+                        "--source-layer", im->source, n);
+    *out = GDALDatasetGetLayer(im->ds, 0);
+    return TGIS_OK;
+  }
+  *out = GDALDatasetGetLayerByName(im->ds, name);
+  if (!*out && !(builtin && !im->o->source_layer))
+    return tgis__fail(im->ctx, TGIS_ENOTFOUND, "%s: no layer '%s'", im->source, name);
+  return TGIS_OK;
+}
+
+/* ---- one feature ----------------------------------------------------------------- */
+
+static tgis_status record_note(importer *im, tgis_layer layer, int64_t fid, const char *action,
+                               const char *field, const char *reason)
+{
+  tgis_import_counts *c = &im->res->layers[layer];
+  tgis_rejects__write(im->rejects, tgis_layer_name(layer), fid, action, field, reason);
+  return im->st->vt->reject_add(im->st, c->run_id, layer, fid, action, field, reason);
+}
+
+static tgis_status reject(importer *im, tgis_layer layer, int64_t fid, const tgis_verdict *v)
+{
+  im->counts[layer].rejected++;
+  return record_note(im, layer, fid, "rejected", v->field, v->reason);
+}
+
+/* Text value of target field i by the rule: source, prefix, value map. */
+static const char *rule_value(importer *im, OGRFeatureH f, const tgis_field_rule *fr,
+                              const tgis_src_field *sf, char *buf, size_t len,
+                              const char *field, tgis_verdict *v)
+{
+  char raw[1024];
+  const char *text = NULL;
+  if (fr->constant)
+    return fr->constant;
+  if (fr->source)
+    text = tgis_src__value(f, sf, im->recode, raw, sizeof raw);
+  if (!text)
+    return fr->fallback;
+  if (fr->n_values) {
+    for (int k = 0; k < fr->n_values; k++)
+      if (strcmp(fr->values[k].from, text) == 0)
+        return fr->values[k].to;
+    if (fr->strict) {
+      tgis_verdict__reject(v, field, "%s: source value '%.60s' has no mapping", field, text);
+      return NULL;
+    }
+    if (fr->fallback)
+      return fr->fallback;
+  }
+  snprintf(buf, len, "%s%s", fr->prefix ? fr->prefix : "", text);
+  return buf;
+}
+
+/* OSM buildings: residents from the footprint. A house of 30 m² or more
+ * holds 4; an apartment building one resident per 30 m² of floor area
+ * (footprint times building:levels, 5 when unknown); other buildings none. */
+static int64_t estimate_residents(OGRFeatureH f, const char *land_use, double area)
+{
+  OGRFeatureDefnH defn = OGR_F_GetDefnRef(f);
+  int tags = OGR_FD_GetFieldIndex(defn, "other_tags");
+  double levels = 5;
+  if (strcmp(land_use, "residential") == 0)
+    return area >= 30 ? 4 : 0;
+  if (strcmp(land_use, "multifamily") != 0)
+    return 0;
+  if (tags >= 0 && OGR_F_IsFieldSetAndNotNull(f, tags)) {
+    char buf[64];
+    const char *lv = tgis_src__hstore_get(OGR_F_GetFieldAsString(f, tags), "building:levels",
+                                          buf, sizeof buf);
+    if (lv && atof(lv) >= 1 && atof(lv) < 200)
+      levels = atof(lv);
+  }
+  return (int64_t)floor(area * levels / 30.0);
+}
+
+static int outside_city(const importer *im, tgis_layer target, const tgis_geombuf *g)
+{
+  tgis_extent e;
+  if (!im->have_city || target == TGIS_LAYER_DISTRICTS)
+    return 0;
+  e = tgis_geombuf_extent(g);
+  return e.maxx < im->city.minx || e.minx > im->city.maxx ||
+         e.maxy < im->city.miny || e.miny > im->city.maxy;
+}
+
+static tgis_status write_one(importer *im, tgis_layer target, int64_t fid, tgis_value *vals,
+                             const tgis_geombuf *g, const tgis_verdict *v)
+{
+  const tgis_layer_def *def = tgis_layer__def(target);
+  tgis_import_counts *c = &im->res->layers[target];
+  tgis_write_result wr;
+  tgis_status st;
+  int repaired = 0;
+  tgis_extent box;
+
+  st = im->st->vt->row_write(im->st, target, im->o->mode == TGIS_IMPORT_UPSERT, c->run_id,
+                             vals, g, &wr);
+  if (st != TGIS_OK)
+    return st;
+  if (wr.outcome == TGIS_WRITE_DUPLICATE || wr.outcome == TGIS_WRITE_REFUSED) {
+    tgis_verdict dv = { 0 };
+    int key = -1;
+    for (int i = 0; i < def->n_fields; i++)
+      if ((def->fields[i].flags & TGIS_FIELD_KEY) && !vals[i].is_null)
+        key = i;
+    for (int i = 0; key < 0 && i < def->n_fields; i++)
+      if (def->fields[i].flags & TGIS_FIELD_ALT_KEY)
+        key = i;
+    if (wr.outcome == TGIS_WRITE_DUPLICATE && key >= 0)
+      tgis_verdict__reject(&dv, def->fields[key].name, "duplicate %s '%.60s' (%s)",
+                           def->fields[key].name, vals[key].s ? vals[key].s : "",
+                           wr.why);
+    else
+      tgis_verdict__reject(&dv, NULL, "refused by the database: %s", wr.why);
+    return reject(im, target, fid, &dv);
+  }
+  if (wr.outcome == TGIS_WRITE_INSERTED)
+    im->counts[target].inserted++;
+  else
+    im->counts[target].updated++;
+  for (int i = 0; i < v->n_notes; i++) {
+    repaired |= strcmp(v->notes[i].action, "repaired") == 0;
+    if ((st = record_note(im, target, fid, v->notes[i].action, v->notes[i].field,
+                          v->notes[i].reason)) != TGIS_OK)
+      return st;
+  }
+  for (int i = 0; wr.unresolved && i < def->n_fields; i++) {
+    char why[256];
+    if (!(wr.unresolved & (1u << i)))
+      continue;
+    snprintf(why, sizeof why, "%s: node '%.60s' not found in %s", def->fields[i].name,
+             vals[i].s, tgis_layer_name(TGIS_LAYER_UTILITY_NODES));
+    if ((st = record_note(im, target, fid, "warning", def->fields[i].name, why)) != TGIS_OK)
+      return st;
+  }
+  im->counts[target].repaired += repaired;
+  box = tgis_geombuf_extent(g);
+  if ((st = tgis_changes__add(&im->changes[target], im->ctx, &box)) != TGIS_OK)
+    return st;
+  if (wr.has_old_extent)
+    return tgis_changes__add(&im->changes[target], im->ctx, &wr.old_extent);
+  return TGIS_OK;
+}
+
+static int layer_dim(tgis_layer target)
+{
+  tgis_geom_type t = tgis_layer__def(target)->geom_type;
+  return t == TGIS_GEOM_MULTIPOLYGON ? 2 : t == TGIS_GEOM_LINESTRING ? 1 : 0;
+}
+
+/* Write each part of a multi-part line as its own road or pipe. */
+static tgis_status write_parts(importer *im, tgis_layer target, int64_t fid, tgis_value *vals,
+                               tgis_verdict *v)
+{
+  const tgis_layer_def *def = tgis_layer__def(target);
+  int key = -1;
+  size_t pt = 0;
+  char id[1100];
+  const char *base_id = NULL;
+  tgis_status st = TGIS_OK;
+
+  for (int i = 0; i < def->n_fields; i++)
+    if (def->fields[i].flags & TGIS_FIELD_KEY)
+      key = i;
+  if (key >= 0 && !vals[key].is_null)
+    base_id = vals[key].s;
+  tgis_verdict__note(v, "repaired", "geom", "a line of %zu parts, stored as %zu features",
+                     im->g.n_parts, im->g.n_parts);
+  for (size_t k = 0; k < im->g.n_parts && st == TGIS_OK; k++) {
+    tgis_geombuf_reset(&im->part, TGIS_GEOM_LINESTRING);
+    for (uint32_t i = 0; i < im->g.parts[k] && st == TGIS_OK; i++)
+      st = tgis_geombuf_add_point(&im->part, im->g.xy[2 * (pt + i)], im->g.xy[2 * (pt + i) + 1]);
+    pt += im->g.parts[k];
+    if (st == TGIS_OK)
+      st = tgis_geombuf_end_part(&im->part);
+    if (st != TGIS_OK)
+      return tgis__fail(im->ctx, TGIS_ENOMEM, "out of memory splitting a line");
+    if (base_id) {
+      snprintf(id, sizeof id, "%s/%zu", base_id, k + 1);
+      vals[key].s = id;
+    }
+    st = write_one(im, target, fid, vals, &im->part, v);
+    v->n_notes = 0;  /* the notes go with the first part only */
+  }
+  return st;
+}
+
+static tgis_status import_feature(importer *im, const tgis_layer_rule *r, OGRFeatureH f,
+                                  const tgis_src_field *sf, tgis_reproject *rp)
+{
+  const tgis_layer_def *def = tgis_layer__def(r->target);
+  tgis_value vals[TGIS_MAX_FIELDS];
+  static const size_t text_len = 1024;
+  char text[TGIS_MAX_FIELDS][1024], store[TGIS_MAX_FIELDS][1024];
+  int64_t fid = OGR_F_GetFID(f);
+  OGRGeometryH geom = OGR_F_GetGeometryRef(f);
+  tgis_verdict v = { 0 };
+  tgis_src_shape shape;
+  tgis_status st;
+  int area_field = tgis_layer__field(def, "area_m2");
+  int residents_field = tgis_layer__field(def, "residents");
+  int want = layer_dim(r->target);
+
+  im->counts[r->target].read++;
+  for (int i = 0; i < def->n_fields; i++) {
+    const char *t = rule_value(im, f, &r->fields[i], &sf[i], text[i], text_len,
+                               def->fields[i].name, &v);
+    if (def->fields[i].flags & TGIS_FIELD_DERIVED)
+      t = NULL;
+    if (v.rejected)
+      break;
+    tgis_validate__field(&vals[i], &def->fields[i], t, store[i], sizeof store[i], &v);
+  }
+  if (!v.rejected && r->target == TGIS_LAYER_PARCELS &&
+      vals[tgis_layer__field(def, "cadastre")].is_null &&
+      vals[tgis_layer__field(def, "ext_id")].is_null)
+    tgis_verdict__reject(&v, "cadastre", "neither a cadastre number nor a source id");
+  if (v.rejected)
+    return reject(im, r->target, fid, &v);
+
+  if (!geom) {
+    tgis_verdict__reject(&v, "geom", "null geometry");
+    return reject(im, r->target, fid, &v);
+  }
+  if (r->point_from_area && OGR_GT_Flatten(OGR_G_GetGeometryType(geom)) != wkbPoint)
+    want = 2;
+  st = tgis_src__geometry(&im->g, im->ctx, geom, want, &shape, &im->wkb, &im->wkb_cap);
+  if (st == TGIS_EPARSE || st == TGIS_ENOTSUP) {
+    tgis_verdict__reject(&v, "geom", "%s", tgis_errmsg(im->ctx));
+    tgis__clear_error(im->ctx);
+    return reject(im, r->target, fid, &v);
+  }
+  if (st != TGIS_OK)
+    return st;
+  tgis_validate__shape(&im->g, &shape, want == 2 && layer_dim(r->target) == 0
+                       ? TGIS_LAYER_PARCELS : r->target, &v);
+  if (v.rejected)
+    return reject(im, r->target, fid, &v);
+  if (tgis_reproject__apply(rp, im->ctx, &im->g) != TGIS_OK) {
+    tgis_verdict__reject(&v, "geom", "cannot transform from %s to EPSG:%d", rp->src_name,
+                         im->st->srid);
+    tgis__clear_error(im->ctx);
+    return reject(im, r->target, fid, &v);
+  }
+  if (outside_city(im, r->target, &im->g)) {
+    tgis_extent e = tgis_geombuf_extent(&im->g);
+    double dx = fmax(0, fmax(im->city.minx - e.maxx, e.minx - im->city.maxx));
+    double dy = fmax(0, fmax(im->city.miny - e.maxy, e.miny - im->city.maxy));
+    tgis_verdict__reject(&v, "geom", "outside the city: %.1f km beyond its extent",
+                         hypot(dx, dy) / 1000.0);
+    return reject(im, r->target, fid, &v);
+  }
+  if ((st = tgis_validate__geometry(&im->g, im->ctx, want == 2 ? TGIS_LAYER_PARCELS : r->target,
+                                    &v)) != TGIS_OK)
+    return st;
+  if (v.rejected)
+    return reject(im, r->target, fid, &v);
+  if (want == 2 && layer_dim(r->target) == 0 &&
+      (st = tgis_validate__inner_point(&im->g, im->ctx)) != TGIS_OK)
+    return st;
+
+  if (area_field >= 0) {
+    vals[area_field].is_null = 0;
+    vals[area_field].d = tgis_geombuf_area(&im->g);
+  }
+  if (r->estimate_residents && residents_field >= 0 && vals[residents_field].is_null) {
+    vals[residents_field].is_null = 0;
+    vals[residents_field].i = estimate_residents(f, vals[tgis_layer__field(def, "land_use")].s,
+                                                 tgis_geombuf_area(&im->g));
+  }
+  if (layer_dim(r->target) == 1 && im->g.n_parts > 1)
+    return write_parts(im, r->target, fid, vals, &v);
+  return write_one(im, r->target, fid, vals, &im->g, &v);
+}
+
+/* ---- one rule (a source layer into a target layer) ------------------------------- */
+
+static tgis_status city_extent(importer *im)
+{
+  tgis_layer_info li;
+  tgis_status st = im->st->vt->layer_info(im->st, TGIS_LAYER_DISTRICTS, &li);
+  if (st != TGIS_OK)
+    return st;
+  im->have_city = li.count > 0 && li.has_extent;
+  if (im->have_city) {
+    im->city.minx = li.extent.minx - CITY_MARGIN_M;
+    im->city.miny = li.extent.miny - CITY_MARGIN_M;
+    im->city.maxx = li.extent.maxx + CITY_MARGIN_M;
+    im->city.maxy = li.extent.maxy + CITY_MARGIN_M;
+  } else {
+    tgis__log(im->ctx, TGIS_LOG_INFO, "no districts loaded: the city extent check is off");
+  }
+  return TGIS_OK;
+}
+
+static tgis_status open_run(importer *im, tgis_layer target)
+{
+  static const char *const modes[] = { "append", "upsert", "replace" };
+  tgis_run_desc d = { im->source, target, modes[im->o->mode] };
+  tgis_status st;
+  if (im->run_open[target])
+    return TGIS_OK;
+  if ((st = im->st->vt->run_open(im->st, &d, &im->res->layers[target].run_id)) != TGIS_OK)
+    return st;
+  im->run_open[target] = 1;
+  tgis_changes__init(&im->changes[target], CHANGE_CELL_M);
+  if (im->o->mode == TGIS_IMPORT_REPLACE && !im->cleared[target]) {
+    im->cleared[target] = 1;
+    return im->st->vt->layer_clear(im->st, target);
+  }
+  return TGIS_OK;
+}
+
+static tgis_status progress(importer *im, const char *stage)
+{
+  if (im->o->progress && im->o->progress(stage, im->done, im->total, im->o->progress_payload))
+    return tgis__fail(im->ctx, TGIS_ECANCELLED, "%s: import cancelled", im->source);
+  return TGIS_OK;
+}
+
+static tgis_status import_rule(importer *im, const tgis_layer_rule *r, OGRLayerH layer)
+{
+  const tgis_layer_def *def = tgis_layer__def(r->target);
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+  tgis_src_field sf[TGIS_MAX_FIELDS];
+  char scratch[TGIS_MAX_FIELDS][256], what[512];
+  tgis_reproject rp;
+  OGRFeatureH f;
+  tgis_status st;
+
+  snprintf(what, sizeof what, "%s, layer %s", im->source, OGR_L_GetName(layer));
+  if ((st = open_run(im, r->target)) != TGIS_OK ||
+      (st = city_extent(im)) != TGIS_OK)
+    return st;
+  if (OGR_L_SetAttributeFilter(layer, r->where) != OGRERR_NONE)
+    return tgis__fail(im->ctx, TGIS_EPARSE, "%s: bad filter \"%s\": %s", what,
+                      r->where ? r->where : "", im->gdal_error);
+  for (int i = 0; i < def->n_fields; i++)
+    tgis_src__resolve(&sf[i], defn, r->fields[i].source, scratch[i], sizeof scratch[i]);
+  if ((st = tgis_reproject__init(&rp, im->ctx, layer, im->o->s_srs, im->st->srid, what)) != TGIS_OK)
+    return st;
+  OGR_L_ResetReading(layer);
+  while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
+    st = import_feature(im, r, f, sf, &rp);
+    OGR_F_Destroy(f);
+    if (st != TGIS_OK)
+      break;
+    if (++im->done % PROGRESS_EVERY == 0 && (st = progress(im, def->table)) != TGIS_OK)
+      break;
+  }
+  if (st == TGIS_OK && im->gdal_error[0] && CPLGetLastErrorType() >= CE_Failure)
+    st = tgis__fail(im->ctx, TGIS_EIO, "%s: read error: %s", what, im->gdal_error);
+  tgis_reproject__free(&rp);
+  if (st == TGIS_OK)
+    st = progress(im, def->table);
+  return st;
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+static int64_t count_features(importer *im)
+{
+  int64_t total = 0;
+  for (int i = 0; i < im->map.n_rules; i++) {
+    OGRLayerH layer = NULL;
+    GIntBig n;
+    if (rule_layer(im, &im->map.rules[i], &layer) != TGIS_OK || !layer)
+      continue;
+    n = OGR_L_GetFeatureCount(layer, 0);
+    if (n < 0)
+      return 0;  /* unknown (e.g. OSM): progress without a total */
+    total += n;
+  }
+  tgis__clear_error(im->ctx);
+  return total;
+}
+
+static tgis_status run_rules(importer *im)
+{
+  tgis_status st;
+  int matched = 0;
+  for (int i = 0; i < im->map.n_rules; i++) {
+    const tgis_layer_rule *r = &im->map.rules[i];
+    OGRLayerH layer;
+    if (im->o->layer >= 0 && (int)r->target != im->o->layer)
+      continue;
+    if ((st = rule_layer(im, r, &layer)) != TGIS_OK)
+      return st;
+    if (!layer)
+      continue;
+    matched++;
+    if ((st = import_rule(im, r, layer)) != TGIS_OK)
+      return st;
+  }
+  if (!matched)
+    return tgis__fail(im->ctx, TGIS_ENOTFOUND, "%s: no layer of the source maps to %s "
+                      "(mapping %s)", im->source,
+                      im->o->layer >= 0 ? tgis_layer_name((tgis_layer)im->o->layer)
+                                        : "a tgis layer", im->map.name);
+  return TGIS_OK;
+}
+
+static tgis_status finish_runs(importer *im)
+{
+  tgis_status st;
+  for (int i = 0; i < TGIS_LAYER_COUNT; i++) {
+    tgis_layer l = (tgis_layer)i;
+    int64_t run = im->res->layers[l].run_id;
+    if (!im->run_open[l])
+      continue;
+    if ((st = tgis_changes__write(&im->changes[l], im->ctx, im->st, run, l)) != TGIS_OK ||
+        (st = im->st->vt->run_close(im->st, run, &im->counts[l], "ok", NULL)) != TGIS_OK ||
+        (st = im->st->vt->layer_refresh(im->st, l)) != TGIS_OK)
+      return st;
+  }
+  return TGIS_OK;
+}
+
+/* After a rollback: log the runs that failed, keeping the error message. */
+static void log_failed_runs(importer *im, tgis_status why)
+{
+  char msg[TGIS_ERRMSG_MAX];
+  const char *status = why == TGIS_ECANCELLED ? "cancelled" : "failed";
+  static const char *const modes[] = { "append", "upsert", "replace" };
+
+  snprintf(msg, sizeof msg, "%s", tgis_errmsg(im->ctx));
+  if (tgis_store_begin(im->st) != TGIS_OK)
+    goto restore;
+  for (int i = 0; i < TGIS_LAYER_COUNT; i++) {
+    tgis_run_desc d = { im->source, (tgis_layer)i, modes[im->o->mode] };
+    int64_t id;
+    if (!im->run_open[i])
+      continue;
+    if (im->st->vt->run_open(im->st, &d, &id) != TGIS_OK ||
+        im->st->vt->run_close(im->st, id, &im->counts[i], status, msg) != TGIS_OK) {
+      tgis_store_rollback(im->st);
+      goto restore;
+    }
+    im->res->layers[i].run_id = id;
+  }
+  if (tgis_store_commit(im->st) != TGIS_OK)
+    tgis_store_rollback(im->st);
+restore:
+  tgis__fail(im->ctx, why, "%s", msg);
+}
+
+tgis_status tgis_import(tgis_import_result *out, tgis_ctx *ctx, const char *source,
+                        const tgis_import_options *opts)
+{
+  static const tgis_import_options defaults = TGIS_IMPORT_OPTIONS_INIT;
+  tgis_import_result scratch;
+  struct timespec t0, t1;
+  importer im;
+  tgis_status st;
+
+  memset(&im, 0, sizeof im);
+  im.ctx = ctx;
+  im.o = opts ? opts : &defaults;
+  im.source = source;
+  im.res = out ? out : &scratch;
+  memset(im.res, 0, sizeof *im.res);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  tgis__clear_error(ctx);
+
+  if (im.o->version != TGIS_IMPORT_OPTIONS_VERSION)
+    return tgis__fail(ctx, TGIS_EINVAL, "tgis_import_options version %u, this library knows %d",
+                      im.o->version, TGIS_IMPORT_OPTIONS_VERSION);
+  if (im.o->layer >= TGIS_LAYER_COUNT || im.o->layer < -1 ||
+      (unsigned)im.o->mode > TGIS_IMPORT_REPLACE)
+    return tgis__fail(ctx, TGIS_EINVAL, "bad import options (layer %d, mode %d)",
+                      im.o->layer, (int)im.o->mode);
+  if ((st = tgis__require_store(ctx, &im.st)) != TGIS_OK)
+    return st;
+  if (im.st->readonly)
+    return tgis__fail(ctx, TGIS_EREADONLY, "the database was opened read-only");
+
+  GDALAllRegister();
+  CPLPushErrorHandlerEx(on_gdal_error, &im);
+  tgis_geombuf_init(&im.g, ctx);
+  tgis_geombuf_init(&im.part, ctx);
+
+  if ((st = open_source(&im)) != TGIS_OK || (st = choose_mapping(&im)) != TGIS_OK ||
+      (st = tgis_rejects__open(&im.rejects, ctx, im.o->rejects_csv)) != TGIS_OK)
+    goto done;
+  im.total = count_features(&im);
+  if ((st = tgis_store_begin(im.st)) != TGIS_OK)
+    goto done;
+  if ((st = run_rules(&im)) == TGIS_OK && (st = finish_runs(&im)) == TGIS_OK &&
+      (st = tgis_store_commit(im.st)) == TGIS_OK) {
+    for (int i = 0; i < TGIS_LAYER_COUNT; i++) {
+      tgis_import_counts *c = &im.res->layers[i];
+      c->read = im.counts[i].read;
+      c->inserted = im.counts[i].inserted;
+      c->updated = im.counts[i].updated;
+      c->repaired = im.counts[i].repaired;
+      c->rejected = im.counts[i].rejected;
+    }
+    goto done;
+  }
+  tgis_store_rollback(im.st);
+  log_failed_runs(&im, st);
+
+done:
+  if (im.rejects)
+    fclose(im.rejects);
+  for (int i = 0; i < TGIS_LAYER_COUNT; i++)
+    tgis_changes__free(&im.changes[i], ctx);
+  tgis_mapping__free(&im.map, ctx);
+  tgis_geombuf_free(&im.g);
+  tgis_geombuf_free(&im.part);
+  tgis__free(ctx, im.wkb);
+  if (im.ds)
+    GDALClose(im.ds);
+  CPLPopErrorHandler();
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  im.res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  return st;
+}
