@@ -28,56 +28,56 @@ static const char *const road_classes[] = {
 #define KEY TGIS_FIELD_KEY
 
 static const tgis_field_def district_fields[] = {
-  { "soato",   TGIS_FT_TEXT, REQ | KEY, NULL, TGIS_ID_SOATO },
-  { "name",    TGIS_FT_TEXT, REQ,       NULL, TGIS_NO_ID },
-  { "name_ru", TGIS_FT_TEXT, 0,         NULL, TGIS_NO_ID },
+  { "soato",   TGIS_FT_TEXT, REQ | KEY, NULL, TGIS_ID_SOATO, NULL },
+  { "name",    TGIS_FT_TEXT, REQ,       NULL, TGIS_NO_ID, NULL },
+  { "name_ru", TGIS_FT_TEXT, 0,         NULL, TGIS_NO_ID, NULL },
 };
 
 static const tgis_field_def parcel_fields[] = {
-  { "cadastre",     TGIS_FT_TEXT, KEY,       NULL, TGIS_ID_CADASTRE },
-  { "ext_id",       TGIS_FT_TEXT, TGIS_FIELD_ALT_KEY, NULL, TGIS_NO_ID },
-  { "land_use",     TGIS_FT_TEXT, REQ,       land_uses, TGIS_NO_ID },
-  { "area_m2",      TGIS_FT_REAL, TGIS_FIELD_DERIVED, NULL, TGIS_NO_ID },
-  { "residents",    TGIS_FT_INT,  0,         NULL, TGIS_NO_ID },
-  { "district",     TGIS_FT_TEXT, 0,         NULL, TGIS_ID_SOATO },
-  { "address_code", TGIS_FT_TEXT, 0,         NULL, TGIS_ID_SOATO },
-  { "owner_tin",    TGIS_FT_TEXT, 0,         NULL, TGIS_ID_TIN },
+  { "cadastre",     TGIS_FT_TEXT, KEY,       NULL, TGIS_ID_CADASTRE, NULL },
+  { "ext_id",       TGIS_FT_TEXT, TGIS_FIELD_ALT_KEY, NULL, TGIS_NO_ID, NULL },
+  { "land_use",     TGIS_FT_TEXT, REQ,       land_uses, TGIS_NO_ID, NULL },
+  { "area_m2",      TGIS_FT_REAL, TGIS_FIELD_DERIVED, NULL, TGIS_NO_ID, NULL },
+  { "residents",    TGIS_FT_INT,  0,         NULL, TGIS_NO_ID, "0" },
+  { "district",     TGIS_FT_TEXT, 0,         NULL, TGIS_ID_SOATO, NULL },
+  { "address_code", TGIS_FT_TEXT, 0,         NULL, TGIS_ID_SOATO, NULL },
+  { "owner_tin",    TGIS_FT_TEXT, 0,         NULL, TGIS_ID_TIN, NULL },
   /* Personal data: goes to parcel_owners, never to the parcels table. */
-  { "owner_pinfl",  TGIS_FT_TEXT, TGIS_FIELD_PRIVATE, NULL, TGIS_ID_PINFL },
+  { "owner_pinfl",  TGIS_FT_TEXT, TGIS_FIELD_PRIVATE, NULL, TGIS_ID_PINFL, NULL },
 };
 
 static const tgis_field_def road_fields[] = {
-  { "ext_id",   TGIS_FT_TEXT, KEY, NULL, TGIS_NO_ID },
-  { "class",    TGIS_FT_TEXT, REQ, road_classes, TGIS_NO_ID },
-  { "name",     TGIS_FT_TEXT, 0,   NULL, TGIS_NO_ID },
-  { "oneway",   TGIS_FT_INT,  0,   NULL, TGIS_NO_ID },
-  { "maxspeed", TGIS_FT_REAL, 0,   NULL, TGIS_NO_ID },
-  { "level",    TGIS_FT_INT,  0,   NULL, TGIS_NO_ID },
+  { "ext_id",   TGIS_FT_TEXT, KEY, NULL, TGIS_NO_ID, NULL },
+  { "class",    TGIS_FT_TEXT, REQ, road_classes, TGIS_NO_ID, NULL },
+  { "name",     TGIS_FT_TEXT, 0,   NULL, TGIS_NO_ID, NULL },
+  { "oneway",   TGIS_FT_INT,  0,   NULL, TGIS_NO_ID, "0" },
+  { "maxspeed", TGIS_FT_REAL, 0,   NULL, TGIS_NO_ID, NULL },
+  { "level",    TGIS_FT_INT,  0,   NULL, TGIS_NO_ID, "0" },
 };
 
 static const tgis_field_def utility_line_fields[] = {
-  { "ext_id",      TGIS_FT_TEXT, REQ | KEY, NULL, TGIS_NO_ID },
-  { "network",     TGIS_FT_TEXT, REQ | TGIS_FIELD_SCOPE, networks, TGIS_NO_ID },
-  { "kind",        TGIS_FT_TEXT, 0,   line_kinds, TGIS_NO_ID },
-  { "from_node",   TGIS_FT_TEXT, TGIS_FIELD_NODE_REF, NULL, TGIS_NO_ID },
-  { "to_node",     TGIS_FT_TEXT, TGIS_FIELD_NODE_REF, NULL, TGIS_NO_ID },
-  { "diameter_mm", TGIS_FT_REAL, 0,   NULL, TGIS_NO_ID },
-  { "voltage_kv",  TGIS_FT_REAL, 0,   NULL, TGIS_NO_ID },
+  { "ext_id",      TGIS_FT_TEXT, REQ | KEY, NULL, TGIS_NO_ID, NULL },
+  { "network",     TGIS_FT_TEXT, REQ | TGIS_FIELD_SCOPE, networks, TGIS_NO_ID, NULL },
+  { "kind",        TGIS_FT_TEXT, 0,   line_kinds, TGIS_NO_ID, "main" },
+  { "from_node",   TGIS_FT_TEXT, TGIS_FIELD_NODE_REF, NULL, TGIS_NO_ID, NULL },
+  { "to_node",     TGIS_FT_TEXT, TGIS_FIELD_NODE_REF, NULL, TGIS_NO_ID, NULL },
+  { "diameter_mm", TGIS_FT_REAL, 0,   NULL, TGIS_NO_ID, NULL },
+  { "voltage_kv",  TGIS_FT_REAL, 0,   NULL, TGIS_NO_ID, NULL },
 };
 
 static const tgis_field_def utility_node_fields[] = {
-  { "ext_id",  TGIS_FT_TEXT, REQ | KEY, NULL, TGIS_NO_ID },
-  { "network", TGIS_FT_TEXT, REQ | TGIS_FIELD_SCOPE, networks, TGIS_NO_ID },
-  { "kind",    TGIS_FT_TEXT, REQ, node_kinds, TGIS_NO_ID },
-  { "name",    TGIS_FT_TEXT, 0,   NULL, TGIS_NO_ID },
+  { "ext_id",  TGIS_FT_TEXT, REQ | KEY, NULL, TGIS_NO_ID, NULL },
+  { "network", TGIS_FT_TEXT, REQ | TGIS_FIELD_SCOPE, networks, TGIS_NO_ID, NULL },
+  { "kind",    TGIS_FT_TEXT, REQ, node_kinds, TGIS_NO_ID, NULL },
+  { "name",    TGIS_FT_TEXT, 0,   NULL, TGIS_NO_ID, NULL },
 };
 
 static const tgis_field_def facility_fields[] = {
-  { "ext_id",       TGIS_FT_TEXT, KEY, NULL, TGIS_NO_ID },
-  { "kind",         TGIS_FT_TEXT, REQ, facility_kinds, TGIS_NO_ID },
-  { "name",         TGIS_FT_TEXT, REQ, NULL, TGIS_NO_ID },
-  { "capacity",     TGIS_FT_INT,  0,   NULL, TGIS_NO_ID },
-  { "address_code", TGIS_FT_TEXT, 0,   NULL, TGIS_ID_SOATO },
+  { "ext_id",       TGIS_FT_TEXT, KEY, NULL, TGIS_NO_ID, NULL },
+  { "kind",         TGIS_FT_TEXT, REQ, facility_kinds, TGIS_NO_ID, NULL },
+  { "name",         TGIS_FT_TEXT, REQ, NULL, TGIS_NO_ID, NULL },
+  { "capacity",     TGIS_FT_INT,  0,   NULL, TGIS_NO_ID, NULL },
+  { "address_code", TGIS_FT_TEXT, 0,   NULL, TGIS_ID_SOATO, NULL },
 };
 
 #define FIELDS(a) a, (int)(sizeof a / sizeof a[0])

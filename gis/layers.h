@@ -33,6 +33,7 @@ typedef struct tgis_field_def {
   unsigned flags;                /* TGIS_FIELD_* */
   const char *const *allowed;    /* NULL-terminated enumeration, or NULL */
   int id_kind;                   /* tgis_id_kind checked on import, or TGIS_NO_ID */
+  const char *dflt;              /* value of a field the source leaves empty */
 } tgis_field_def;
 
 #define TGIS_MAX_FIELDS 12

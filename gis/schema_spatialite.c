@@ -59,7 +59,8 @@ static const char *const migration_1[] = {
   "  id      INTEGER PRIMARY KEY,"
   "  soato   TEXT NOT NULL UNIQUE,"
   "  name    TEXT NOT NULL,"
-  "  name_ru TEXT)",
+  "  name_ru TEXT,"
+  "  import_run INTEGER REFERENCES import_runs(id))",
   "SELECT AddGeometryColumn('districts', 'geom', :srid, 'MULTIPOLYGON', 'XY', 1)",
   "SELECT CreateSpatialIndex('districts', 'geom')",
 

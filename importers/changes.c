@@ -49,8 +49,21 @@ tgis_status tgis_changes__add(tgis_change_cells *c, tgis_ctx *ctx, const tgis_ex
   grow_all(c, e);
   if (c->overflow)
     return TGIS_OK;
-  if ((x1 - x0 + 1) * (y1 - y0 + 1) > MAX_CELLS_PER_FEATURE || c->n >= MAX_CELLS) {
+  if (c->n + c->n_boxes >= MAX_CELLS) {
     c->overflow = 1;  /* the whole box stands for this run */
+    return TGIS_OK;
+  }
+  if ((x1 - x0 + 1) * (y1 - y0 + 1) > MAX_CELLS_PER_FEATURE) {
+    /* A district or a long pipe: its own box. */
+    if (c->n_boxes == c->cap_boxes) {
+      size_t cap = c->cap_boxes ? c->cap_boxes * 2 : 16;
+      tgis_extent *p = tgis__realloc(ctx, c->boxes, cap * sizeof *p);
+      if (!p)
+        return tgis__fail(ctx, TGIS_ENOMEM, "out of memory recording changed areas");
+      c->boxes = p;
+      c->cap_boxes = cap;
+    }
+    c->boxes[c->n_boxes++] = *e;
     return TGIS_OK;
   }
   for (int64_t ix = x0; ix <= x1; ix++) {
@@ -88,6 +101,9 @@ tgis_status tgis_changes__write(tgis_change_cells *c, tgis_ctx *ctx, tgis_store 
     return TGIS_OK;
   if (c->overflow)
     return st->vt->change_add(st, run_id, layer, &c->all);
+  for (size_t i = 0; i < c->n_boxes; i++)
+    if ((rc = st->vt->change_add(st, run_id, layer, &c->boxes[i])) != TGIS_OK)
+      return rc;
   qsort(c->cells, c->n, sizeof *c->cells, cmp_i64);
   for (size_t i = 0; i < c->n; i++) {
     tgis_extent box;
@@ -109,5 +125,6 @@ tgis_status tgis_changes__write(tgis_change_cells *c, tgis_ctx *ctx, tgis_store 
 void tgis_changes__free(tgis_change_cells *c, tgis_ctx *ctx)
 {
   tgis__free(ctx, c->cells);
+  tgis__free(ctx, c->boxes);
   memset(c, 0, sizeof *c);
 }

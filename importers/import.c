@@ -82,6 +82,10 @@ static tgis_status open_source(importer *im)
     snprintf(path, sizeof path, "/vsigzip/%s", im->source);
   else
     snprintf(path, sizeof path, "%s", im->source);
+  if (ends_with(im->source, ".geojson") || ends_with(im->source, ".json")) {
+    /* "10:03:07:01:03:0012" must stay text, not become a time of day. */
+    open_opts = CSLAddString(open_opts, "DATE_AS_STRING=YES");
+  }
   if (ends_with(im->source, ".csv")) {
     /* A CSV carries geometry as WKT or as longitude/latitude columns. */
     open_opts = CSLAddString(open_opts, "GEOM_POSSIBLE_NAMES=WKT,wkt,geom,geometry,the_geom");
@@ -343,7 +347,7 @@ static tgis_status import_feature(importer *im, const tgis_layer_rule *r, OGRFea
   tgis_status st;
   int area_field = tgis_layer__field(def, "area_m2");
   int residents_field = tgis_layer__field(def, "residents");
-  int want = layer_dim(r->target);
+  int want = layer_dim(r->target), residents_given = 0;
 
   im->counts[r->target].read++;
   for (int i = 0; i < def->n_fields; i++) {
@@ -351,6 +355,8 @@ static tgis_status import_feature(importer *im, const tgis_layer_rule *r, OGRFea
                                def->fields[i].name, &v);
     if (def->fields[i].flags & TGIS_FIELD_DERIVED)
       t = NULL;
+    if (i == residents_field)
+      residents_given = t != NULL;
     if (v.rejected)
       break;
     tgis_validate__field(&vals[i], &def->fields[i], t, store[i], sizeof store[i], &v);
@@ -407,7 +413,7 @@ static tgis_status import_feature(importer *im, const tgis_layer_rule *r, OGRFea
     vals[area_field].is_null = 0;
     vals[area_field].d = tgis_geombuf_area(&im->g);
   }
-  if (r->estimate_residents && residents_field >= 0 && vals[residents_field].is_null) {
+  if (r->estimate_residents && residents_field >= 0 && !residents_given) {
     vals[residents_field].is_null = 0;
     vals[residents_field].i = estimate_residents(f, vals[tgis_layer__field(def, "land_use")].s,
                                                  tgis_geombuf_area(&im->g));

@@ -178,6 +178,8 @@ void tgis_validate__field(tgis_value *out, const tgis_field_def *def, const char
 typedef struct tgis_change_cells {
   int64_t *cells;
   size_t n, cap;
+  tgis_extent *boxes;          /* features larger than many cells */
+  size_t n_boxes, cap_boxes;
   double size;                 /* cell size, metres */
   int overflow;                /* too many: fall back to one box */
   tgis_extent all;

@@ -155,15 +155,20 @@ static tgis_status builtin_osm(tgis_mapping *m, tgis_ctx *ctx)
   for (int k = 0; k < 2; k++) {           /* facilities: nodes and areas */
     r = &m->rules[1 + k];
     r->source_layer = k == 0 ? "points" : "multipolygons";
-    r->where = "amenity IN ('clinic', 'doctors', 'hospital', 'school')";
+    /* GDAL's OSM layers keep amenity as a field of areas only. */
+    r->where = k == 0 ? "other_tags LIKE '%\"amenity\"=>\"clinic\"%' OR "
+                        "other_tags LIKE '%\"amenity\"=>\"doctors\"%' OR "
+                        "other_tags LIKE '%\"amenity\"=>\"hospital\"%' OR "
+                        "other_tags LIKE '%\"amenity\"=>\"school\"%'"
+                      : "amenity IN ('clinic', 'doctors', 'hospital', 'school')";
     r->target = TGIS_LAYER_FACILITIES;
     r->point_from_area = k == 1;
     f = field(r, "ext_id");
     f->source = k == 0 ? "osm_id" : "osm_way_id|osm_id";
     f->prefix = k == 0 ? "n" : "a";
-    f = field(r, "kind"); f->source = "amenity"; f->values = osm_amenity;
+    f = field(r, "kind"); f->source = "amenity|other_tags:amenity"; f->values = osm_amenity;
     f->n_values = (int)(sizeof osm_amenity / sizeof osm_amenity[0]); f->strict = 1;
-    set(r, "name", "name|other_tags:name:en|amenity");
+    set(r, "name", "name|other_tags:name:en|amenity|other_tags:amenity");
   }
 
   r = &m->rules[3];                       /* power lines */
@@ -174,7 +179,6 @@ static tgis_status builtin_osm(tgis_mapping *m, tgis_ctx *ctx)
   f = field(r, "network"); f->source = "other_tags:power"; f->values = osm_power_line;
   f->n_values = (int)(sizeof osm_power_line / sizeof osm_power_line[0]); f->strict = 1;
   f = field(r, "kind"); f->constant = "main";
-  set(r, "voltage_kv", "other_tags:voltage");
 
   r = &m->rules[4];                       /* pipelines */
   r->source_layer = "lines";
@@ -190,8 +194,7 @@ static tgis_status builtin_osm(tgis_mapping *m, tgis_ctx *ctx)
   for (int k = 0; k < 2; k++) {           /* substations: nodes and areas */
     r = &m->rules[5 + k];
     r->source_layer = k == 0 ? "points" : "multipolygons";
-    r->where = k == 0 ? "other_tags LIKE '%\"power\"=>\"substation\"%'"
-                      : "other_tags LIKE '%\"power\"=>\"substation\"%'";
+    r->where = "other_tags LIKE '%\"power\"=>\"substation\"%'";
     r->target = TGIS_LAYER_UTILITY_NODES;
     r->point_from_area = k == 1;
     f = field(r, "ext_id");

@@ -183,6 +183,8 @@ void tgis_validate__field(tgis_value *out, const tgis_field_def *def, const char
                           char *store, size_t store_len, tgis_verdict *v)
 {
   memset(out, 0, sizeof *out);
+  if (!text)
+    text = def->dflt;
   out->is_null = text == NULL;
   if (!text) {
     if (def->flags & TGIS_FIELD_REQUIRED)

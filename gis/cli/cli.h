@@ -46,5 +46,6 @@ extern const cli_cmd cmd_init;
 extern const cli_cmd cmd_info;
 extern const cli_cmd cmd_validate;
 extern const cli_cmd cmd_generate;
+extern const cli_cmd cmd_import;
 
 #endif

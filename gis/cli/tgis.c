@@ -15,7 +15,7 @@
 #include "cli.h"
 
 static const cli_cmd *const commands[] = {
-  &cmd_init, &cmd_info, &cmd_validate, &cmd_generate,
+  &cmd_init, &cmd_info, &cmd_import, &cmd_validate, &cmd_generate,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
