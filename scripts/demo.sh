@@ -14,7 +14,8 @@ mkdir -p out
 $TGIS generate --scale "$SCALE" --seed 1 --force -o out/city.gpkg
 rm -f out/city.sqlite out/city.sqlite-wal out/city.sqlite-shm
 $TGIS init out/city.sqlite
-# Importing the city into the database arrives with the importers (issue 3).
+$TGIS import --rejects out/rejects.csv out/city.sqlite out/city.gpkg
 $TGIS info out/city.sqlite
 echo
 echo "The generated city: out/city.gpkg (open it in QGIS), manifest: out/city.gpkg.manifest.json"
+echo "Its database: out/city.sqlite; what the import rejected and repaired: out/rejects.csv"

@@ -47,7 +47,7 @@ run help 0 "$TGIS" --help && expect "help lists commands" "$out" "validate"
 run version 0 "$TGIS" --version && expect "version" "$out" "tgis 0."
 run no-args 2 "$TGIS" && expect "no args shows usage" "$err" "usage: tgis"
 run unknown-cmd 2 "$TGIS" frobnicate && expect "unknown command" "$err" "'frobnicate' is not a tgis command"
-for cmd in init info validate generate; do
+for cmd in init info import validate generate; do
   run "help-$cmd" 0 "$TGIS" "$cmd" --help && expect "$cmd --help" "$out" "usage: tgis $cmd"
   run "help-cmd-$cmd" 0 "$TGIS" help "$cmd" && expect "help $cmd" "$out" "usage: tgis $cmd"
 done
@@ -123,6 +123,49 @@ run generate-exists 1 "$TGIS" generate --scale 0.001 --seed 8 -o "$TMP/c.gpkg" &
 cmp -s "$TMP/c.gpkg" "$TMP/c.before" && ok "refused generate left file alone" || fail "refused generate left file alone" "changed"
 run generate-force 0 "$TGIS" generate --scale 0.001 --seed 7 --force -o "$TMP/c.gpkg"
 cmp -s "$TMP/c.gpkg" "$TMP/c.before" && ok "generate is deterministic" || fail "generate is deterministic" "bytes differ"
+
+# --- import ------------------------------------------------------------------
+CITY=$TMP/import.sqlite
+run import-init 0 "$TGIS" init "$CITY"
+run import-city 0 "$TGIS" import --json "$CITY" "$TMP/c.gpkg" && {
+  expect "import summary json" "$out" '"parcels": {"run_id"'
+  expect "import rejects something" "$out" '"rejected": '
+}
+run import-info 0 "$TGIS" info "$CITY" && expect "info after import" "$out" "districts"
+run import-missing 1 "$TGIS" import "$CITY" "$TMP/none.gpkg" && expect "import missing source" "$err" "none.gpkg"
+run import-bad-mode 2 "$TGIS" import --mode merge "$CITY" "$TMP/c.gpkg" && expect "import bad mode" "$err" "--mode"
+run import-bad-layer 2 "$TGIS" import --layer castles "$CITY" "$TMP/c.gpkg" && expect "import bad layer" "$err" "not a tgis layer"
+run import-append-again 0 "$TGIS" import --rejects "$TMP/rej.csv" "$CITY" "$TMP/c.gpkg"
+head -1 "$TMP/rej.csv" | grep -q '^layer,source_fid,action,field,reason$' && ok "rejects csv header" || fail "rejects csv header" "$(head -1 "$TMP/rej.csv")"
+grep -q 'duplicate cadastre' "$TMP/rej.csv" && ok "re-import rejects known keys" || fail "re-import rejects known keys" "no duplicate in csv"
+if grep -qE '[^0-9][3-6][0-9]{13}([^0-9]|$)' "$TMP/rej.csv"; then
+  fail "no PINFL in rejects csv" "a 14-digit number appears"
+else
+  ok "no PINFL in rejects csv"
+fi
+
+# kill -9 in the middle of a big import leaves the database as it was.
+BIG=$TMP/big.gpkg
+"$TGIS" generate --quiet --scale 0.1 --seed 3 -o "$BIG" >/dev/null 2>&1
+KDB=$TMP/kill.sqlite
+"$TGIS" init "$KDB" >/dev/null
+"$TGIS" import --quiet "$KDB" "$TMP/c.gpkg" >/dev/null 2>&1
+before=$("$TGIS" info --json "$KDB" | grep -o '"count": [0-9]*' | tr '\n' ' ')
+"$TGIS" import --quiet "$KDB" "$BIG" >/dev/null 2>&1 &
+pid=$!
+# Kill it once it is well into writing (its WAL has grown), not before.
+for _ in $(seq 1 200); do
+  [ "$(stat -c %s "$KDB-wal" 2>/dev/null || echo 0)" -gt 4000000 ] && break
+  sleep 0.05
+done
+if kill -9 $pid 2>/dev/null; then ok "killed the import mid-way"; else fail "killed the import mid-way" "it ended first"; fi
+wait $pid 2>/dev/null
+after=$("$TGIS" info --json "$KDB" | grep -o '"count": [0-9]*' | tr '\n' ' ')
+[ -n "$before" ] && [ "$before" = "$after" ] && ok "kill -9 leaves the database as it was" ||
+  fail "kill -9 leaves the database as it was" "before: $before after: $after"
+run kill-then-import 0 "$TGIS" import --quiet "$KDB" "$BIG"
+after=$("$TGIS" info --json "$KDB" | grep -o '"count": [0-9]*' | tr '\n' ' ')
+[ "$before" != "$after" ] && ok "import after kill works" || fail "import after kill works" "$after"
 
 rm -rf "$TMP"
 echo "$passed passed, $failed failed"
