@@ -16,11 +16,10 @@
  * arriving along the allowed direction of a oneway edge. Walking ignores
  * oneway, so walk costs are symmetric.
  *
- * Threading: a built graph and snap index are read-only, and may be shared
- * by threads for tgis_graph_dijkstra() and tgis_snap_points() as long as
- * each thread passes its own output arrays; errors are then reported on the
- * graph's context, which belongs to one thread, so give each thread its own
- * graph if failures must be told apart. Building uses the context.
+ * Threading: a graph belongs to the context it was built with, and like the
+ * context is used by one thread at a time: every call allocates and
+ * reports through that context. The searches never modify the graph or
+ * the snap index.
  */
 #ifndef TGIS_ANALYTICS_GRAPH_H
 #define TGIS_ANALYTICS_GRAPH_H
@@ -107,6 +106,9 @@ typedef struct tgis_graph_csr {
  * vertices of roads of equal level meet, and a road's end vertex meets every
  * road there whatever its level (a bridge meets the ground at its ends, not
  * in its middle). Other vertices are edge geometry.
+ *
+ * A vertex repeated in a row (within the centimetre) counts once, so a
+ * digitising stutter neither makes a node nor a zero-length edge.
  *
  * Edges run between consecutive nodes along one road, in its digitised
  * direction. Their geometry is the points [geom_off, geom_off + geom_n) of

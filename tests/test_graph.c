@@ -348,6 +348,38 @@ static void test_graph__ring_road_is_a_loop_edge(void)
   tgis_close(ctx);
 }
 
+static void test_graph__repeated_vertices_are_one_vertex(void)
+{
+  /* Digitising stutters: a vertex twice in a row, mid-road, at a junction,
+   * and at the road's end (within a centimetre). */
+  static const double a[] = { 0, 0, 20, 0, 20, 0, 50, 0, 50, 0, 100, 0, 100, 0.001 };
+  static const double b[] = { 50, 0, 50, 50 };
+  static const double c[] = { 0, 0, 0, 0 };  /* a road of one point */
+  static const double d[] = { 200, 0, 200, 0, 250, 0 };
+  tgis_ctx *ctx = open_ctx();
+  tgis_graph *g = NULL;
+  tgis_road_in r[4] = { road(a, 7, 1), road(b, 2, 2), road(d, 3, 4), road(c, 2, 3) };
+  ASSERT(ctx);
+  ASSERT_OK_CTX(ctx, tgis_graph_build(&g, ctx, r, 3, NULL));
+  ASSERT_EQ(g->n_nodes, 6);
+  ASSERT_EQ(g->n_edges, 4);
+  ASSERT_NEAR(g->edge_len[3], 50.0, 1e-12);
+  for (uint32_t e = 0; e < g->n_edges; e++)
+    ASSERT(g->edge_from[e] != g->edge_to[e]);
+  ASSERT_NEAR(g->edge_len[0], 50.0, 1e-12);
+  ASSERT_NEAR(g->edge_len[1], 50.0 + 0.001, 1e-12);
+  ASSERT_EQ(degree(g, node_at(g, 50, 0)), 3);
+  tgis_graph_free(g);
+  g = NULL;
+  ASSERT_OK_CTX(ctx, tgis_graph_build(&g, ctx, r, 4, NULL));
+  ASSERT_EQ(g->n_nodes, 6);  /* the point road sits on (0,0) */
+  ASSERT_EQ(g->n_edges, 5);
+  ASSERT_EQ(g->edge_from[4], g->edge_to[4]);
+  ASSERT_NEAR(g->edge_len[4], 0.0, 0);
+  tgis_graph_free(g);
+  tgis_close(ctx);
+}
+
 static void test_graph__empty_input_is_an_empty_graph(void)
 {
   tgis_ctx *ctx = open_ctx();
@@ -1108,6 +1140,12 @@ static void test_graph__cancel_flag_stops_the_build(void)
     so.cancel = &pl.cancel;
     pl.calls = 0;
     pl.cancel = 0;
+    pl.calls = 1;  /* the next report sets the flag */
+    ASSERT_EQ(tgis_snap_index_build(&ix, g, WALK, &so), TGIS_ECANCELLED);
+    ASSERT_CONTAINS(tgis_errmsg(ctx), "snap index build cancelled");
+    ASSERT(ix == NULL);
+    pl.calls = 0;
+    pl.cancel = 0;
     ASSERT_OK_CTX(ctx, tgis_snap_index_build(&ix, g, WALK, &so));
     ASSERT(pl.cancel);  /* set by the second report: snapping stops at once */
     ASSERT_EQ(tgis_snap_points(s, ix, pts, 2), TGIS_ECANCELLED);
@@ -1118,6 +1156,54 @@ static void test_graph__cancel_flag_stops_the_build(void)
   }
   tgis_graph_free(g);
   tgis_close(ctx);
+}
+
+static void cancel_at_third(const char *stage, double fraction, void *payload)
+{
+  progress_log *p = payload;
+  (void)stage;
+  p->last = fraction;
+  if (++p->calls == 3)
+    p->cancel = 1;
+}
+
+static void test_graph__large_build_reports_progress_and_cancels_midway(void)
+{
+  /* 1,200 parallel roads of 300 vertices: 360,000 vertices, past the
+   * reporting interval of 262,144. */
+  enum { NR = 1200, NV = 300 };
+  double *xy = malloc(sizeof(double) * 2 * NR * NV);
+  tgis_road_in *r = malloc(sizeof *r * NR);
+  tgis_ctx *ctx = open_ctx();
+  tgis_graph *g = NULL;
+  tgis_graph_options o = TGIS_GRAPH_OPTIONS_INIT;
+  progress_log pl = { 0, 0, 0 };
+  ASSERT(ctx && xy && r);
+  for (int k = 0; k < NR; k++) {
+    for (int i = 0; i < NV; i++) {
+      xy[2 * (k * NV + i)] = i * 10.0;
+      xy[2 * (k * NV + i) + 1] = k * 10.0;
+    }
+    r[k] = road(&xy[2 * k * NV], NV, k);
+  }
+  o.progress = cancel_at_third;
+  o.progress_payload = &pl;
+  o.cancel = &pl.cancel;
+  /* Reports: noding 0, noding midway (the third call cancels there). */
+  pl.calls = 1;
+  ASSERT_EQ(tgis_graph_build(&g, ctx, r, NR, &o), TGIS_ECANCELLED);
+  ASSERT_CONTAINS(tgis_errmsg(ctx), "cancelled during noding");
+  ASSERT(pl.last > 0 && pl.last < 0.5);
+  o.cancel = NULL;
+  pl.calls = 0;
+  ASSERT_OK_CTX(ctx, tgis_graph_build(&g, ctx, r, NR, &o));
+  ASSERT(pl.calls >= 7);  /* 0, two in each pass, adjacency */
+  ASSERT_EQ(g->n_nodes, 2 * NR);
+  ASSERT_EQ(g->n_edges, NR);
+  tgis_graph_free(g);
+  tgis_close(ctx);
+  free(xy);
+  free(r);
 }
 
 typedef struct fault_alloc {
@@ -1229,6 +1315,7 @@ int main(void)
   RUN(test_graph__same_level_meets_where_levels_mix);
   RUN(test_graph__many_level_crossings);
   RUN(test_graph__ring_road_is_a_loop_edge);
+  RUN(test_graph__repeated_vertices_are_one_vertex);
   RUN(test_graph__empty_input_is_an_empty_graph);
   RUN(test_graph__oneway_respected_in_drive_ignored_in_walk);
   RUN(test_graph__walk_speed_and_unusable_roads);
@@ -1246,6 +1333,7 @@ int main(void)
   RUN(test_graph__nan_or_distant_coordinate_is_einval);
   RUN(test_graph__bad_search_input_is_einval);
   RUN(test_graph__cancel_flag_stops_the_build);
+  RUN(test_graph__large_build_reports_progress_and_cancels_midway);
   RUN(test_graph__allocation_failure_is_enomem_without_leaks);
   return harness_report();
 }
