@@ -205,6 +205,29 @@ int main(int argc, char **argv)
   t_cost = now() - t0;
   double total = now() - start;
 
+  /* The same parcels in random order (no locality between neighbours). */
+  double t_snap_random;
+  {
+    double *shuffled = malloc(n_parcels * 2 * sizeof *shuffled);
+    if (!shuffled)
+      goto out;
+    memcpy(shuffled, parcels, n_parcels * 2 * sizeof *shuffled);
+    for (size_t k = n_parcels - 1; k > 0; k--) {
+      size_t j = ((uint64_t)next_u32() << 31 ^ next_u32()) % (k + 1);
+      double tx = shuffled[2 * k], ty = shuffled[2 * k + 1];
+      shuffled[2 * k] = shuffled[2 * j];
+      shuffled[2 * k + 1] = shuffled[2 * j + 1];
+      shuffled[2 * j] = tx;
+      shuffled[2 * j + 1] = ty;
+    }
+    t0 = now();
+    tgis_status st = tgis_snap_points(snaps, iw, shuffled, n_parcels);
+    t_snap_random = now() - t0;
+    free(shuffled);
+    if (st != TGIS_OK)
+      goto fail;
+  }
+
   /* Driving, for comparison (same sources' nodes, drive graph). */
   for (size_t i = 0; i < n_src; i++)
     src[i].cost = 0;
@@ -231,6 +254,7 @@ int main(int argc, char **argv)
   printf("cost per parcel        %8.3f s\n", t_cost);
   printf("TOTAL (walk question)  %8.3f s\n", total);
   printf("dijkstra drive         %8.3f s\n", t_dij_drive);
+  printf("snap, random order     %8.3f s\n", t_snap_random);
   printf("parcels within 15 min walk: %zu (%.1f%%); unsnapped %zu; snap distance "
          "mean %.1f m, max %.1f m\n", within15, 100.0 * within15 / n_parcels, unsnapped,
          sum_snap / (double)(n_parcels - unsnapped), max_snap);

@@ -318,10 +318,13 @@ void tgis_snap_index_free(tgis_snap_index *idx);
  * Snap points to their nearest usable segment within max_snap_m. Every
  * point gets a result; the ones that cannot be snapped have edge -1. Equal
  * distances go to the segment first in geom_xy, so results do not depend on
- * the grid.
- * @param[out] out  n results
+ * the grid. The input may be in any order: large batches are visited in
+ * spatial order internally (an index array of 8 bytes a point), so random
+ * order costs little.
+ * @param[out] out  n results, out[i] for point i
  * @param xy        n points x0,y0,x1,y1... in the graph's CRS
- * @return TGIS_OK, TGIS_ECANCELLED (the cancel flag of the index's options).
+ * @return TGIS_OK, TGIS_ENOMEM, TGIS_ECANCELLED (the cancel flag of the
+ *         index's options; every point not yet done is then unsnapped).
  */
 tgis_status tgis_snap_points(tgis_snap *out, const tgis_snap_index *idx,
                              const double *xy, size_t n);

