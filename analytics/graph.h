@@ -8,13 +8,15 @@
  * from all facilities at once, and the snapping of points (parcels,
  * facilities) to edges through a uniform grid.
  *
- * Travel costs are seconds, as doubles, so that times are exact sums of the
- * edge times (a float would lose a second over a long drive).
+ * Travel costs are seconds, as doubles (with floats, long paths drift by
+ * milliseconds and equal times stop comparing equal).
  *
  * Costs are outbound: the Dijkstra gives the time *from* the facilities to
  * every node, and tgis_snap_cost() the time from them to a snapped point,
  * arriving along the allowed direction of a oneway edge. Walking ignores
- * oneway, so walk costs are symmetric.
+ * oneway, so walk costs are symmetric. For driving times *to* the
+ * facilities, build the graph with every road's oneway negated: that is
+ * the reversed drive network, and the same calls then give inbound times.
  *
  * Threading: a graph belongs to the context it was built with, and like the
  * context is used by one thread at a time: every call allocates and
