@@ -77,8 +77,16 @@ typedef struct tgis_store_vtable {
                             const char *reason);
   tgis_status (*change_add)(tgis_store *st, int64_t run_id, tgis_layer layer,
                             const tgis_extent *box);
-  /* Bring a layer's statistics up to date after a run. */
-  tgis_status (*layer_refresh)(tgis_store *st, tgis_layer layer);
+  /* Bring a layer's statistics up to date after a run that wrote rows
+   * within `run_extent` (NULL: none); `replaced` if the layer was emptied
+   * first. */
+  tgis_status (*layer_refresh)(tgis_store *st, tgis_layer layer,
+                               const tgis_extent *run_extent, int replaced);
+  /* Bulk loading inside the open transaction: the backend may suspend its
+   * per-row machinery (triggers) and bring its indexes up to date for the
+   * rows of run `run_id` at bulk_end. A rollback ends bulk mode too. */
+  tgis_status (*bulk_begin)(tgis_store *st, tgis_layer layer);
+  tgis_status (*bulk_end)(tgis_store *st, tgis_layer layer, int64_t run_id);
 } tgis_store_vtable;
 
 /* The common head of every backend's store struct. */

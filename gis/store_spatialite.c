@@ -263,7 +263,8 @@ tgis_status tgis_store__open_spatialite(tgis_store **out, tgis_ctx *ctx,
       ((st = exec1(s, "PRAGMA journal_mode = WAL")) != TGIS_OK ||
        (st = exec1(s, "PRAGMA synchronous = NORMAL")) != TGIS_OK))
     goto fail;
-  if ((st = exec1(s, "PRAGMA foreign_keys = ON")) != TGIS_OK)
+  if ((st = exec1(s, "PRAGMA foreign_keys = ON")) != TGIS_OK ||
+      (st = exec1(s, "PRAGMA cache_size = -200000")) != TGIS_OK)
     goto fail;
 
   if (empty) {
@@ -292,6 +293,7 @@ static void sl_close(tgis_store *base)
   sl_store *s = (sl_store *)base;
   if (base->in_transaction)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  tgis_sl__bulk_reset(s);
   sl_free(s);
 }
 
@@ -303,9 +305,12 @@ static tgis_status sl_begin(tgis_store *base)
     return tgis__fail(base->ctx, TGIS_EREADONLY, "%s: opened read-only", s->path);
   if (base->in_transaction)
     return tgis__fail(base->ctx, TGIS_EINVAL, "%s: a transaction is already open", s->path);
-  if ((st = exec1(s, "BEGIN IMMEDIATE")) == TGIS_OK)
-    base->in_transaction = 1;
-  return st;
+  if ((st = exec1(s, "BEGIN IMMEDIATE")) != TGIS_OK)
+    return st;
+  base->in_transaction = 1;
+  /* Foreign keys checked at commit: a statement then cannot abort half-way
+   * on one, and SQLite spares a statement journal per row. */
+  return exec1(s, "PRAGMA defer_foreign_keys = ON");
 }
 
 static tgis_status sl_commit(tgis_store *base)
@@ -319,6 +324,7 @@ static tgis_status sl_commit(tgis_store *base)
 static tgis_status sl_rollback(tgis_store *base)
 {
   base->in_transaction = 0;
+  tgis_sl__bulk_reset((sl_store *)base);  /* the dropped triggers come back */
   return exec1((sl_store *)base, "ROLLBACK");
 }
 
@@ -417,4 +423,6 @@ static const tgis_store_vtable sl_vtable = {
   tgis_sl__reject_add,
   tgis_sl__change_add,
   tgis_sl__layer_refresh,
+  tgis_sl__bulk_begin,
+  tgis_sl__bulk_end,
 };

@@ -16,12 +16,21 @@ typedef struct sl_layer_stmts {
   sqlite3_stmt *old_extent[2];
 } sl_layer_stmts;
 
+/* A layer in bulk mode: its triggers, dropped until bulk_end. */
+typedef struct sl_bulk {
+  int active;
+  int64_t min_id;         /* lowest row id the run wrote: where to look */
+  char **trigger_sql;
+  int n_triggers;
+} sl_bulk;
+
 typedef struct sl_store {
   tgis_store base;
   sqlite3 *db;
   void *cache;            /* SpatiaLite's per-connection state */
   char *path;
   sl_layer_stmts layer[TGIS_LAYER_COUNT];
+  sl_bulk bulk[TGIS_LAYER_COUNT];
   sqlite3_stmt *owner_put, *owner_del;
   sqlite3_stmt *reject_ins, *change_ins;
   sqlite3_stmt *run_ins, *run_upd;
@@ -43,7 +52,15 @@ tgis_status tgis_sl__reject_add(tgis_store *st, int64_t run_id, tgis_layer layer
                                 const char *reason);
 tgis_status tgis_sl__change_add(tgis_store *st, int64_t run_id, tgis_layer layer,
                                 const tgis_extent *box);
-tgis_status tgis_sl__layer_refresh(tgis_store *st, tgis_layer layer);
+tgis_status tgis_sl__layer_refresh(tgis_store *st, tgis_layer layer,
+                                   const tgis_extent *run_extent, int replaced);
+
+/* store_spatialite_bulk.c */
+tgis_status tgis_sl__bulk_begin(tgis_store *st, tgis_layer layer);
+tgis_status tgis_sl__bulk_end(tgis_store *st, tgis_layer layer, int64_t run_id);
+/* Forget bulk state after a rollback (the DDL was rolled back with it). */
+void tgis_sl__bulk_reset(sl_store *s);
+
 
 /* spatialite_blob.c: SpatiaLite's BLOB-Geometry format. */
 

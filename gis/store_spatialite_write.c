@@ -185,6 +185,7 @@ void tgis_sl__finalize_writer(sl_store *s)
   tgis__free(s->base.ctx, s->blob);
   s->blob = NULL;
   s->blob_cap = 0;
+  tgis_sl__bulk_reset(s);
 }
 
 /* Step a statement to its end; reset it. Returns the first step's code. */
@@ -253,6 +254,12 @@ tgis_status tgis_sl__layer_clear(tgis_store *base, tgis_layer layer)
   snprintf(sql, sizeof sql, "DELETE FROM %s", tgis_layer_name(layer));
   if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
     return db_error(s, "cannot clear the layer");
+  if (s->bulk[layer].active) {
+    /* Without the triggers the index is ours to empty. */
+    snprintf(sql, sizeof sql, "DELETE FROM \"idx_%s_geom\"", tgis_layer_name(layer));
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+      return db_error(s, "cannot clear the spatial index");
+  }
   return TGIS_OK;
 }
 
@@ -431,6 +438,9 @@ tgis_status tgis_sl__row_write(tgis_store *base, tgis_layer layer, int upsert, i
       return st;
   }
   if ((res->outcome == TGIS_WRITE_INSERTED || res->outcome == TGIS_WRITE_UPDATED) &&
+      s->bulk[layer].active && (!s->bulk[layer].min_id || res->id < s->bulk[layer].min_id))
+    s->bulk[layer].min_id = res->id;
+  if ((res->outcome == TGIS_WRITE_INSERTED || res->outcome == TGIS_WRITE_UPDATED) &&
       layer == TGIS_LAYER_PARCELS) {
     int pinfl = tgis_layer__field(def, "owner_pinfl");
     if ((st = write_owner(s, res->id, &v[pinfl])) != TGIS_OK)
@@ -483,17 +493,48 @@ tgis_status tgis_sl__change_add(tgis_store *base, int64_t run_id, tgis_layer lay
   return TGIS_OK;
 }
 
-tgis_status tgis_sl__layer_refresh(tgis_store *base, tgis_layer layer)
+/* SpatiaLite's UpdateLayerStatistics() reads every geometry of the layer;
+ * after an import the count is one index walk and the extent is the old one
+ * grown by the run's (or the run's alone after a replace). */
+tgis_status tgis_sl__layer_refresh(tgis_store *base, tgis_layer layer,
+                                   const tgis_extent *run_extent, int replaced)
 {
   sl_store *s = (sl_store *)base;
+  const char *t = tgis_layer_name(layer);
   sqlite3_stmt *stmt = NULL;
-  int rc = sqlite3_prepare_v2(s->db, "SELECT UpdateLayerStatistics(?1, 'geom')", -1, &stmt, NULL);
+  char sql[2048];
+  int rc;
+
+  snprintf(sql, sizeof sql,
+    "INSERT INTO geometry_columns_statistics (f_table_name, f_geometry_column, last_verified, "
+    "  row_count, extent_min_x, extent_min_y, extent_max_x, extent_max_y) "
+    "SELECT ?1, 'geom', strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'), (SELECT count(*) FROM \"%s\"), "
+    "  ?2, ?3, ?4, ?5 WHERE 1 "
+    "ON CONFLICT (f_table_name, f_geometry_column) DO UPDATE SET "
+    "  last_verified = excluded.last_verified, row_count = excluded.row_count, "
+    "  extent_min_x = CASE WHEN ?6 OR extent_min_x IS NULL THEN excluded.extent_min_x "
+    "                 ELSE min(extent_min_x, coalesce(excluded.extent_min_x, extent_min_x)) END, "
+    "  extent_min_y = CASE WHEN ?6 OR extent_min_y IS NULL THEN excluded.extent_min_y "
+    "                 ELSE min(extent_min_y, coalesce(excluded.extent_min_y, extent_min_y)) END, "
+    "  extent_max_x = CASE WHEN ?6 OR extent_max_x IS NULL THEN excluded.extent_max_x "
+    "                 ELSE max(extent_max_x, coalesce(excluded.extent_max_x, extent_max_x)) END, "
+    "  extent_max_y = CASE WHEN ?6 OR extent_max_y IS NULL THEN excluded.extent_max_y "
+    "                 ELSE max(extent_max_y, coalesce(excluded.extent_max_y, extent_max_y)) END",
+    t);
+  rc = sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL);
   if (rc == SQLITE_OK) {
-    sqlite3_bind_text(stmt, 1, tgis_layer_name(layer), -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 1, t, -1, SQLITE_STATIC);
+    if (run_extent) {
+      sqlite3_bind_double(stmt, 2, run_extent->minx);
+      sqlite3_bind_double(stmt, 3, run_extent->miny);
+      sqlite3_bind_double(stmt, 4, run_extent->maxx);
+      sqlite3_bind_double(stmt, 5, run_extent->maxy);
+    }
+    sqlite3_bind_int(stmt, 6, replaced);
     rc = sqlite3_step(stmt);
   }
   sqlite3_finalize(stmt);
-  if (rc != SQLITE_ROW)
+  if (rc != SQLITE_DONE)
     return db_error(s, "cannot update the layer statistics");
   return TGIS_OK;
 }

@@ -36,6 +36,7 @@ typedef struct importer {
   FILE *rejects;
   tgis_import_result *res;
   int run_open[TGIS_LAYER_COUNT];
+  int run_done[TGIS_LAYER_COUNT];
   tgis_run_counts counts[TGIS_LAYER_COUNT];
   tgis_change_cells changes[TGIS_LAYER_COUNT];
   int cleared[TGIS_LAYER_COUNT];
@@ -454,6 +455,8 @@ static tgis_status open_run(importer *im, tgis_layer target)
     return st;
   im->run_open[target] = 1;
   tgis_changes__init(&im->changes[target], CHANGE_CELL_M);
+  if ((st = im->st->vt->bulk_begin(im->st, target)) != TGIS_OK)
+    return st;
   if (im->o->mode == TGIS_IMPORT_REPLACE && !im->cleared[target]) {
     im->cleared[target] = 1;
     return im->st->vt->layer_clear(im->st, target);
@@ -525,6 +528,24 @@ static int64_t count_features(importer *im)
   return total;
 }
 
+/* A target layer is done when no later rule feeds it: bring its index and
+ * statistics up to date and close its run (inside the transaction), so the
+ * layers after it see it whole -- the city extent comes from districts. */
+static tgis_status finish_layer(importer *im, tgis_layer l)
+{
+  const tgis_change_cells *c = &im->changes[l];
+  int64_t run = im->res->layers[l].run_id;
+  tgis_status st;
+  if (!im->run_open[l] || im->run_done[l])
+    return TGIS_OK;
+  im->run_done[l] = 1;
+  if ((st = im->st->vt->bulk_end(im->st, l, run)) != TGIS_OK ||
+      (st = tgis_changes__write(&im->changes[l], im->ctx, im->st, run, l)) != TGIS_OK ||
+      (st = im->st->vt->run_close(im->st, run, &im->counts[l], "ok", NULL)) != TGIS_OK)
+    return st;
+  return im->st->vt->layer_refresh(im->st, l, c->any ? &c->all : NULL, im->cleared[l]);
+}
+
 static tgis_status run_rules(importer *im)
 {
   tgis_status st;
@@ -541,28 +562,19 @@ static tgis_status run_rules(importer *im)
     matched++;
     if ((st = import_rule(im, r, layer)) != TGIS_OK)
       return st;
+    {
+      int later = 0;
+      for (int j = i + 1; j < im->map.n_rules; j++)
+        later |= im->map.rules[j].target == r->target;
+      if (!later && (st = finish_layer(im, r->target)) != TGIS_OK)
+        return st;
+    }
   }
   if (!matched)
     return tgis__fail(im->ctx, TGIS_ENOTFOUND, "%s: no layer of the source maps to %s "
                       "(mapping %s)", im->source,
                       im->o->layer >= 0 ? tgis_layer_name((tgis_layer)im->o->layer)
                                         : "a tgis layer", im->map.name);
-  return TGIS_OK;
-}
-
-static tgis_status finish_runs(importer *im)
-{
-  tgis_status st;
-  for (int i = 0; i < TGIS_LAYER_COUNT; i++) {
-    tgis_layer l = (tgis_layer)i;
-    int64_t run = im->res->layers[l].run_id;
-    if (!im->run_open[l])
-      continue;
-    if ((st = tgis_changes__write(&im->changes[l], im->ctx, im->st, run, l)) != TGIS_OK ||
-        (st = im->st->vt->run_close(im->st, run, &im->counts[l], "ok", NULL)) != TGIS_OK ||
-        (st = im->st->vt->layer_refresh(im->st, l)) != TGIS_OK)
-      return st;
-  }
   return TGIS_OK;
 }
 
@@ -635,8 +647,7 @@ tgis_status tgis_import(tgis_import_result *out, tgis_ctx *ctx, const char *sour
   im.total = count_features(&im);
   if ((st = tgis_store_begin(im.st)) != TGIS_OK)
     goto done;
-  if ((st = run_rules(&im)) == TGIS_OK && (st = finish_runs(&im)) == TGIS_OK &&
-      (st = tgis_store_commit(im.st)) == TGIS_OK) {
+  if ((st = run_rules(&im)) == TGIS_OK && (st = tgis_store_commit(im.st)) == TGIS_OK) {
     for (int i = 0; i < TGIS_LAYER_COUNT; i++) {
       tgis_import_counts *c = &im.res->layers[i];
       c->read = im.counts[i].read;

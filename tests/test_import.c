@@ -303,6 +303,17 @@ static void test_import__modes_append_upsert_replace(void)
   ASSERT_EQ(q_int("modes.sqlite", "SELECT count(*) FROM parcels"), 2);
   ASSERT_EQ(q_int("modes.sqlite", "SELECT count(*) FROM import_runs WHERE layer = 'parcels'"), 4);
   ASSERT_EQ(q_int("modes.sqlite", "SELECT count(*) FROM parcel_owners"), 1);
+  /* Bulk loading put SpatiaLite's triggers back and kept the index whole. */
+  ASSERT_EQ(q_int("modes.sqlite", "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                                  "AND tbl_name = 'parcels'"), 8);
+  ASSERT_EQ(q_int("modes.sqlite", "SELECT count(*) FROM idx_parcels_geom"), 2);
+  ASSERT_EQ(q_int("modes.sqlite", "SELECT count(*) FROM parcels p JOIN idx_parcels_geom i "
+                                  "ON i.pkid = p.id WHERE i.xmin <= MbrMinX(p.geom) + 0.01 AND "
+                                  "i.xmax >= MbrMaxX(p.geom) - 0.01"), 2);
+  ASSERT_EQ(q_int("modes.sqlite", "SELECT row_count FROM geometry_columns_statistics "
+                                  "WHERE f_table_name = 'parcels'"), 2);
+  ASSERT_EQ(q_int("modes.sqlite", "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                                  "AND tbl_name = 'districts'"), 8);
 }
 
 static int cancel_after_one(const char *stage, int64_t done, int64_t total, void *payload)
