@@ -128,8 +128,8 @@ static tgis_status load_field(loader *L, yaml_node_t *n, const char *where, tgis
     yaml_node_t *k = yaml_document_get_node(&L->doc, p->key);
     yaml_node_t *v = yaml_document_get_node(&L->doc, p->value);
     const char *key = scalar(k);
-    char sub[256];
-    snprintf(sub, sizeof sub, "%s.%s", where, key ? key : "?");
+    char sub[512];
+    snprintf(sub, sizeof sub, "%.200s.%.200s", where, key ? key : "?");
     if (!key)
       return fail_at(L, k, where, "keys must be text");
     if (!strcmp(key, "source")) st = want_scalar(L, v, sub, &f->source);
@@ -160,7 +160,7 @@ static tgis_status load_fields(loader *L, yaml_node_t *n, const char *where, tgi
   for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
     yaml_node_t *k = yaml_document_get_node(&L->doc, p->key);
     const char *name = scalar(k);
-    char sub[256];
+    char sub[512];
     int i = name ? tgis_layer__field(def, name) : -1;
     if (i < 0 || (def->fields[i].flags & TGIS_FIELD_DERIVED)) {
       char list[512] = "";
@@ -171,7 +171,7 @@ static tgis_status load_fields(loader *L, yaml_node_t *n, const char *where, tgi
       return fail_at(L, k, where, "'%s' is not a field of %s (%s)", name ? name : "?",
                      def->table, list);
     }
-    snprintf(sub, sizeof sub, "%s.%s", where, name);
+    snprintf(sub, sizeof sub, "%.200s.%.200s", where, name);
     if ((st = load_field(L, yaml_document_get_node(&L->doc, p->value), sub, &r->fields[i])) != TGIS_OK)
       return st;
   }
@@ -191,8 +191,8 @@ static tgis_status load_layer(loader *L, yaml_node_t *n, const char *where, tgis
     yaml_node_t *k = yaml_document_get_node(&L->doc, p->key);
     yaml_node_t *v = yaml_document_get_node(&L->doc, p->value);
     const char *key = scalar(k);
-    char sub[256];
-    snprintf(sub, sizeof sub, "%s.%s", where, key ? key : "?");
+    char sub[512];
+    snprintf(sub, sizeof sub, "%.200s.%.200s", where, key ? key : "?");
     if (!key)
       return fail_at(L, k, where, "keys must be text");
     if (!strcmp(key, "target")) {
@@ -219,7 +219,7 @@ static tgis_status load_layer(loader *L, yaml_node_t *n, const char *where, tgis
   if (!fields)
     return fail_at(L, n, where, "needs fields");
   {
-    char sub[256];
+    char sub[512];
     snprintf(sub, sizeof sub, "%s.fields", where);
     return load_fields(L, fields, sub, r);
   }

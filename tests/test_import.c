@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cpl_string.h>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
@@ -444,7 +445,7 @@ static void test_import__cp1251_shapefile_with_encoding(void)
   tgis_import_options o = TGIS_IMPORT_OPTIONS_INIT;
   tgis_import_result res;
   char shp[512], cpg[512], text[256];
-  const char *opts[] = { "ENCODING=CP1251", NULL };
+  char **opts = CSLSetNameValue(NULL, "ENCODING", "CP1251");
   OGRSpatialReferenceH srs;
   GDALDatasetH ds;
   OGRLayerH lyr;
@@ -459,7 +460,8 @@ static void test_import__cp1251_shapefile_with_encoding(void)
   OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
   ds = GDALCreate(GDALGetDriverByName("ESRI Shapefile"), shp, 0, 0, 0, GDT_Unknown, NULL);
   ASSERT(ds != NULL);
-  lyr = GDALDatasetCreateLayer(ds, "clinics_ru", srs, wkbPoint, (char **)opts);
+  lyr = GDALDatasetCreateLayer(ds, "clinics_ru", srs, wkbPoint, opts);
+  CSLDestroy(opts);
   OGR_L_CreateField(lyr, OGR_Fld_Create("ext_id", OFTString), 1);
   OGR_L_CreateField(lyr, OGR_Fld_Create("kind", OFTString), 1);
   OGR_L_CreateField(lyr, OGR_Fld_Create("name", OFTString), 1);
