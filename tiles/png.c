@@ -1,0 +1,594 @@
+/*
+ * png.c -- PNG encoding of tiles with libpng, tuned for map tiles.
+ *
+ * A rendered tile is mostly flat colour with anti-aliased edges. The
+ * encoder first counts its colours exactly (a small hash table that gives
+ * up past 256); up to 256 it writes a palette image of 1, 2, 4 or 8 bits,
+ * unfiltered, which is both smaller and several times faster to compress
+ * than RGBA. Beyond 256 it reduces the colours with a median cut that
+ * keeps the most common colours exact, and writes the palette only if the
+ * result stays above a PSNR floor; otherwise RGB(A) with the sub filter.
+ * The zlib level is the caller's (default 6; 1 is faster and a little
+ * larger, see tiles/bench_render).
+ *
+ * libpng reports errors by longjmp; that is confined to write_png(), which
+ * touches nothing but libpng and the output buffer.
+ */
+#include <assert.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <png.h>
+
+#include "tgis_int.h"
+#include "png_tile.h"
+
+#define QHSIZE 16384         /* quantiser histogram */
+#define QMAX_DISTINCT 8192   /* more distinct colours: truecolour */
+
+/* ---- output buffer and libpng callbacks ---------------------------------- */
+
+typedef struct encoder {
+  tgis_ctx *ctx;
+  uint8_t *data;
+  size_t len, cap;
+  int oom;
+  char msg[200];
+} encoder;
+
+static void on_write(png_structp png, png_bytep data, size_t n)
+{
+  encoder *e = png_get_io_ptr(png);
+  if (e->len + n > e->cap) {
+    size_t cap = e->cap ? e->cap : 16384;
+    uint8_t *p;
+    while (cap < e->len + n)
+      cap *= 2;
+    if (!(p = tgis__realloc(e->ctx, e->data, cap))) {
+      e->oom = 1;
+      png_error(png, "out of memory");
+    }
+    e->data = p;
+    e->cap = cap;
+  }
+  memcpy(e->data + e->len, data, n);
+  e->len += n;
+}
+
+static void on_flush(png_structp png) { (void)png; }
+
+static void on_error(png_structp png, png_const_charp msg)
+{
+  encoder *e = png_get_error_ptr(png);
+  snprintf(e->msg, sizeof e->msg, "%s", msg);
+  png_longjmp(png, 1);
+}
+
+static void on_warning(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+
+typedef struct png_job {
+  int width, height;
+  int colour_type;           /* PNG_COLOR_TYPE_* */
+  int bit_depth;
+  int strip_alpha;           /* RGBA rows written as RGB */
+  int filter;                /* PNG_FILTER_* mask */
+  int level;
+  const png_color *plte;
+  int n_plte;
+  const png_byte *trns;
+  int n_trns;
+  png_bytep *rows;
+} png_job;
+
+/* The only function that may be left by longjmp. */
+static int write_png(encoder *e, const png_job *j)
+{
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, e, on_error, on_warning);
+  png_infop info = NULL;
+  if (!png) {
+    snprintf(e->msg, sizeof e->msg, "cannot create the libpng writer");
+    return -1;
+  }
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    return -1;
+  }
+  if (!(info = png_create_info_struct(png)))
+    png_error(png, "cannot create the libpng info");
+  png_set_write_fn(png, e, on_write, on_flush);
+  png_set_compression_level(png, j->level);
+  png_set_compression_buffer_size(png, 65536);  /* fewer, larger IDAT chunks */
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, j->filter);
+  png_set_IHDR(png, info, (png_uint_32)j->width, (png_uint_32)j->height, j->bit_depth,
+               j->colour_type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE,
+               PNG_FILTER_TYPE_BASE);
+  if (j->plte)
+    png_set_PLTE(png, info, j->plte, j->n_plte);
+  if (j->trns && j->n_trns > 0)
+    png_set_tRNS(png, info, j->trns, j->n_trns, NULL);
+  png_write_info(png, info);
+  if (j->bit_depth < 8)
+    png_set_packing(png);
+  if (j->strip_alpha)
+    png_set_filler(png, 0, PNG_FILLER_AFTER);
+  png_write_image(png, j->rows);
+  png_write_end(png, info);
+  png_destroy_write_struct(&png, &info);
+  return 0;
+}
+
+/* ---- exact colour count -------------------------------------------------- */
+
+static uint32_t load_px(const uint8_t *p)
+{
+  /* Every fully transparent pixel is the same colour. */
+  if (p[3] == 0)
+    return 0;
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t hash32(uint32_t v)
+{
+  v ^= v >> 16;
+  v *= 0x7feb352dU;
+  v ^= v >> 15;
+  v *= 0x846ca68bU;
+  v ^= v >> 16;
+  return v;
+}
+
+/* ---- quantiser ----------------------------------------------------------- */
+
+typedef struct qcolour {
+  uint32_t v;                /* RGBA as in load_px */
+  uint32_t count;
+  uint8_t c[4];
+  int16_t slot;              /* palette index it maps to */
+  uint16_t id;               /* position in the histogram */
+} qcolour;
+
+typedef struct qbox {
+  int lo, hi;                /* colours [lo, hi) of the sorted array */
+  uint64_t weight;
+  int axis;                  /* channel of widest weighted spread */
+  double score;
+} qbox;
+
+static void box_stats(qbox *b, const qcolour *cs)
+{
+  double best = -1;
+  b->weight = 0;
+  for (int i = b->lo; i < b->hi; i++)
+    b->weight += cs[i].count;
+  for (int ch = 0; ch < 4; ch++) {
+    double s = 0, s2 = 0, var;
+    for (int i = b->lo; i < b->hi; i++) {
+      double v = cs[i].c[ch];
+      s += v * cs[i].count;
+      s2 += v * v * cs[i].count;
+    }
+    var = s2 - s * s / (double)b->weight;   /* squared error of the box's mean */
+    if (var > best) {
+      best = var;
+      b->axis = ch;
+    }
+  }
+  b->score = b->hi - b->lo > 1 ? best : -1;
+}
+
+/* Split box b at the weighted median of its widest channel: a histogram of
+ * the channel and one partition pass, no sorting. Returns the cut index. */
+static int split_box(qcolour *cs, const qbox *b)
+{
+  uint64_t hist[256] = { 0 }, half = b->weight / 2, acc = 0;
+  int ch = b->axis, m = 0, lo = b->lo, hi = b->hi - 1;
+  for (int i = b->lo; i < b->hi; i++)
+    hist[cs[i].c[ch]] += cs[i].count;
+  while (m < 255 && acc + hist[m] <= half)
+    acc += hist[m++];
+  /* Left: values <= m; if that takes everything, values < m. */
+  {
+    int all = 1;
+    for (int i = b->lo; i < b->hi && all; i++)
+      all = cs[i].c[ch] <= m;
+    if (all)
+      m--;
+  }
+  while (lo <= hi) {
+    if (cs[lo].c[ch] <= m) {
+      lo++;
+    } else {
+      qcolour t = cs[lo];
+      cs[lo] = cs[hi];
+      cs[hi--] = t;
+    }
+  }
+  return lo;
+}
+
+/*
+ * Reduce `cs` (n distinct colours) to at most `max` palette entries. The
+ * `keep` most frequent colours (the flat fills and strokes of the map) get
+ * their own exact entries; the rest (anti-aliased edges, text) are split
+ * by median cut on the channel of widest spread, each box becoming its
+ * weighted mean. Writes pal[], sets cs[i].slot, returns the entry count.
+ * `tmp` has room for n colours.
+ */
+static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint32_t *pal,
+                      qbox *boxes)
+{
+  int np = 0, nb = 0, heap[256], nh = 0;
+  if (keep > n)
+    keep = n;
+  /* The `keep` largest counts, by a min-heap of indices. */
+  for (int i = 0; i < n; i++) {
+    int k;
+    if (nh < keep) {
+      k = nh++;
+      while (k > 0 && cs[heap[(k - 1) / 2]].count > cs[i].count) {
+        heap[k] = heap[(k - 1) / 2];
+        k = (k - 1) / 2;
+      }
+      heap[k] = i;
+    } else if (keep > 0 && cs[i].count > cs[heap[0]].count) {
+      k = 0;
+      for (;;) {
+        int c = 2 * k + 1;
+        if (c >= nh)
+          break;
+        if (c + 1 < nh && cs[heap[c + 1]].count < cs[heap[c]].count)
+          c++;
+        if (cs[heap[c]].count >= cs[i].count)
+          break;
+        heap[k] = heap[c];
+        k = c;
+      }
+      heap[k] = i;
+    }
+  }
+  for (int i = 0; i < n; i++)
+    cs[i].slot = -1;
+  for (int i = 0; i < nh; i++) {
+    tmp[np] = cs[heap[i]];
+    cs[heap[i]].slot = 0;           /* taken */
+    pal[np] = tmp[np].v;
+    tmp[np].slot = (int16_t)np;
+    np++;
+  }
+  {
+    int k = np;
+    for (int i = 0; i < n; i++)
+      if (cs[i].slot < 0)
+        tmp[k++] = cs[i];
+    memcpy(cs, tmp, (size_t)n * sizeof *cs);
+  }
+  if (np < n) {
+    boxes[nb].lo = np;
+    boxes[nb].hi = n;
+    box_stats(&boxes[nb++], cs);
+  }
+  while (np + nb < max) {
+    int bi = -1, cut;
+    double best = 0;
+    for (int i = 0; i < nb; i++)
+      if (boxes[i].score > best) {
+        best = boxes[i].score;
+        bi = i;
+      }
+    if (bi < 0)
+      break;
+    cut = split_box(cs, &boxes[bi]);
+    if (cut <= boxes[bi].lo || cut >= boxes[bi].hi) {
+      boxes[bi].score = -1;         /* cannot split: one value */
+      continue;
+    }
+    boxes[nb].lo = cut;
+    boxes[nb].hi = boxes[bi].hi;
+    boxes[bi].hi = cut;
+    box_stats(&boxes[bi], cs);
+    box_stats(&boxes[nb++], cs);
+  }
+  for (int i = 0; i < nb; i++) {
+    double sum[4] = { 0, 0, 0, 0 }, w = (double)boxes[i].weight;
+    uint32_t v = 0;
+    for (int k = boxes[i].lo; k < boxes[i].hi; k++) {
+      for (int ch = 0; ch < 4; ch++)
+        sum[ch] += (double)cs[k].c[ch] * cs[k].count;
+      cs[k].slot = (int16_t)np;
+    }
+    for (int ch = 0; ch < 4; ch++)
+      v |= (uint32_t)lround(sum[ch] / w) << (8 * ch);
+    if ((v >> 24) == 0)
+      v = 0;
+    pal[np++] = v;
+  }
+  return np;
+}
+
+/*
+ * Palette indices for an image: one pass counts the distinct colours in a
+ * hash table (a pixel equal to its left or upper neighbour skips the
+ * lookup, which is most pixels of a map) and notes each pixel's colour;
+ * up to 256 colours the palette is exact, beyond that median_cut() makes
+ * one and *psnr says how close it is. Returns the palette size, 0 when
+ * there are too many colours to try (or exact_only and more than 256),
+ * -1 when out of memory.
+ */
+static int make_palette(tgis_ctx *ctx, const tgis_image *img, int exact_only, uint32_t *pal,
+                        uint8_t *idx, double *psnr)
+{
+  qcolour *cs = NULL, *tmp = NULL;
+  int32_t *table = NULL;
+  uint16_t *pix = NULL;
+  qbox *boxes = NULL;
+  int n = 0, np = -1;
+  size_t w = (size_t)img->width, h = (size_t)img->height;
+  double sse = 0;
+  *psnr = INFINITY;
+  if (!(table = tgis__malloc(ctx, QHSIZE * sizeof *table)) ||
+      !(cs = tgis__malloc(ctx, QMAX_DISTINCT * sizeof *cs)) ||
+      !(pix = tgis__malloc(ctx, w * h * sizeof *pix)))
+    goto done;
+  memset(table, 0xff, QHSIZE * sizeof *table);
+  for (size_t y = 0; y < h; y++) {
+    const uint8_t *row = img->rgba + y * img->stride, *up = row - img->stride;
+    uint16_t *out = pix + y * w;
+    uint32_t last = 0;
+    int32_t last_i = -1;
+    for (size_t x = 0; x < w; x++) {
+      uint32_t v = load_px(row + 4 * x);
+      if (v != last || last_i < 0) {
+        if (y > 0 && load_px(up + 4 * x) == v) {
+          last_i = out[x - w];
+        } else {
+          uint32_t hh = hash32(v) & (QHSIZE - 1);
+          while (table[hh] >= 0 && cs[table[hh]].v != v)
+            hh = (hh + 1) & (QHSIZE - 1);
+          if (table[hh] < 0) {
+            if (n == QMAX_DISTINCT || (exact_only && n == 256)) {
+              np = 0;
+              goto done;
+            }
+            table[hh] = n;
+            cs[n].v = v;
+            cs[n].count = 0;
+            for (int ch = 0; ch < 4; ch++)
+              cs[n].c[ch] = (uint8_t)(v >> (8 * ch));
+            n++;
+          }
+          last_i = table[hh];
+        }
+        last = v;
+      }
+      cs[last_i].count++;
+      out[x] = (uint16_t)last_i;
+    }
+  }
+  if (n <= 256) {
+    for (int i = 0; i < n; i++) {
+      pal[i] = cs[i].v;
+      cs[i].slot = (int16_t)i;
+    }
+    np = n;
+  } else {
+    /* median_cut() reorders its colours: give it a copy that knows where
+     * each came from. */
+    qcolour *work;
+    if (!(work = tgis__malloc(ctx, (size_t)n * sizeof *work)) ||
+        !(tmp = tgis__malloc(ctx, (size_t)n * sizeof *tmp)) ||
+        !(boxes = tgis__malloc(ctx, 256 * sizeof *boxes))) {
+      tgis__free(ctx, work);
+      np = -1;
+      goto done;
+    }
+    for (int i = 0; i < n; i++) {
+      work[i] = cs[i];
+      work[i].id = (uint16_t)i;
+    }
+    np = median_cut(work, tmp, n, 64, 256, pal, boxes);
+    for (int i = 0; i < n; i++)
+      cs[work[i].id].slot = work[i].slot;
+    tgis__free(ctx, work);
+    /* Error over the colours, weighted by their pixels (premultiplied, so
+     * differences hidden by transparency do not count). */
+    for (int i = 0; i < n; i++) {
+      uint32_t p = pal[cs[i].slot];
+      double a0 = cs[i].c[3] / 255.0, a1 = (double)(p >> 24) / 255.0, da;
+      for (int ch = 0; ch < 3; ch++) {
+        double d = cs[i].c[ch] * a0 - (double)((p >> (8 * ch)) & 255) * a1;
+        sse += d * d * cs[i].count;
+      }
+      da = (double)cs[i].c[3] - (double)(p >> 24);
+      sse += da * da * cs[i].count;
+    }
+    {
+      double mse = sse / ((double)w * (double)h * 4);
+      *psnr = mse > 0 ? 10 * log10(255.0 * 255.0 / mse) : INFINITY;
+    }
+  }
+  for (size_t i = 0; i < w * h; i++)
+    idx[i] = (uint8_t)cs[pix[i]].slot;
+done:
+  tgis__free(ctx, table);
+  tgis__free(ctx, cs);
+  tgis__free(ctx, tmp);
+  tgis__free(ctx, pix);
+  tgis__free(ctx, boxes);
+  return np;
+}
+
+/* ---- encoder ------------------------------------------------------------- */
+
+static int filter_mask(tgis_png_filter f, int palette)
+{
+  switch (f) {
+  case TGIS_PNG_FILTER_NONE: return PNG_FILTER_NONE;
+  case TGIS_PNG_FILTER_SUB: return PNG_FILTER_SUB;
+  case TGIS_PNG_FILTER_UP: return PNG_FILTER_UP;
+  case TGIS_PNG_FILTER_PAETH: return PNG_FILTER_PAETH;
+  case TGIS_PNG_FILTER_ALL: return PNG_ALL_FILTERS;
+  case TGIS_PNG_FILTER_AUTO: break;
+  }
+  return palette ? PNG_FILTER_NONE : PNG_FILTER_SUB;
+}
+
+tgis_status tgis_png_encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const tgis_image *img,
+                            const tgis_png_options *opts, tgis_png_info *info)
+{
+  tgis_png_options o = TGIS_PNG_OPTIONS_INIT;
+  tgis_png_info inf = { 0, 0, 0, 8, INFINITY };
+  encoder e;
+  png_job j;
+  uint32_t pal[256];
+  uint8_t *idx = NULL;
+  png_bytep *rows = NULL;
+  png_color plte[256];
+  png_byte trns[256];
+  int n = 0, opaque = 1;
+  tgis_status st = TGIS_OK;
+
+  assert(out && out_len && ctx && img);
+  *out = NULL;
+  *out_len = 0;
+  memset(&e, 0, sizeof e);
+  e.ctx = ctx;
+  if (opts)
+    o = *opts;
+  if (o.version != TGIS_PNG_OPTIONS_VERSION)
+    return tgis__fail(ctx, TGIS_EINVAL, "png: options version %u, expected %d", o.version,
+                      TGIS_PNG_OPTIONS_VERSION);
+  if (o.level < 0 || o.level > 9)
+    return tgis__fail(ctx, TGIS_EINVAL, "png: zlib level %d outside 0..9", o.level);
+  if (img->width <= 0 || img->height <= 0 || img->width > 16384 || img->height > 16384 ||
+      img->stride < (size_t)img->width * 4 || !img->rgba)
+    return tgis__fail(ctx, TGIS_EINVAL, "png: bad image %dx%d", img->width, img->height);
+
+  if (!(rows = tgis__malloc(ctx, (size_t)img->height * sizeof *rows)))
+    goto nomem;
+  if (o.palette != TGIS_PNG_PALETTE_NEVER) {
+    if (!(idx = tgis__malloc(ctx, (size_t)img->width * (size_t)img->height)))
+      goto nomem;
+    double psnr;
+    n = make_palette(ctx, img, o.palette == TGIS_PNG_PALETTE_EXACT, pal, idx, &psnr);
+    if (n < 0)
+      goto nomem;
+    if (n > 256 || (n > 0 && isfinite(psnr))) {
+      if (psnr >= o.min_psnr) {
+        inf.quantised = 1;
+        inf.psnr = psnr;
+      } else {
+        n = 0;
+      }
+    }
+  }
+  memset(&j, 0, sizeof j);
+  j.width = img->width;
+  j.height = img->height;
+  j.level = o.level;
+  j.rows = rows;
+  if (n > 0) {
+    /* Translucent entries first, so tRNS can stop at the last of them. */
+    uint8_t remap[256];
+    int nt = 0, k = 0;
+    for (int pass = 0; pass < 2; pass++)
+      for (int i = 0; i < n; i++) {
+        int translucent = (pal[i] >> 24) != 255;
+        if (translucent != !pass)
+          continue;
+        remap[i] = (uint8_t)k;
+        plte[k].red = (png_byte)pal[i];
+        plte[k].green = (png_byte)(pal[i] >> 8);
+        plte[k].blue = (png_byte)(pal[i] >> 16);
+        trns[k] = (png_byte)(pal[i] >> 24);
+        if (translucent)
+          nt = k + 1;
+        k++;
+      }
+    for (size_t i = 0, m = (size_t)img->width * (size_t)img->height; i < m; i++)
+      idx[i] = remap[idx[i]];
+    j.colour_type = PNG_COLOR_TYPE_PALETTE;
+    j.bit_depth = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
+    j.plte = plte;
+    j.n_plte = n;
+    j.trns = nt ? trns : NULL;
+    j.n_trns = nt;
+    j.filter = filter_mask(o.filter, 1);
+    for (int y = 0; y < img->height; y++)
+      rows[y] = idx + (size_t)y * (size_t)img->width;
+    inf.palette = 1;
+    inf.colours = n;
+    inf.bit_depth = j.bit_depth;
+  } else {
+    for (int y = 0; y < img->height && opaque; y++) {
+      const uint8_t *row = img->rgba + (size_t)y * img->stride;
+      for (int x = 0; x < img->width; x++)
+        if (row[4 * x + 3] != 255) {
+          opaque = 0;
+          break;
+        }
+    }
+    j.colour_type = opaque ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGB_ALPHA;
+    j.strip_alpha = opaque;
+    j.bit_depth = 8;
+    j.filter = filter_mask(o.filter, 0);
+    for (int y = 0; y < img->height; y++)
+      rows[y] = img->rgba + (size_t)y * img->stride;
+    inf.quantised = 0;
+    inf.psnr = INFINITY;
+  }
+  if (write_png(&e, &j)) {
+    if (e.oom)
+      goto nomem;
+    st = tgis__fail(ctx, TGIS_EIO, "png: %s", e.msg);
+    goto done;
+  }
+  *out = e.data;
+  *out_len = e.len;
+  e.data = NULL;
+  if (info)
+    *info = inf;
+  goto done;
+nomem:
+  st = tgis__fail(ctx, TGIS_ENOMEM, "png: out of memory encoding a %dx%d image", img->width,
+                  img->height);
+done:
+  tgis__free(ctx, e.data);
+  tgis__free(ctx, idx);
+  tgis__free(ctx, rows);
+  return st;
+}
+
+tgis_status tgis_png_decode(tgis_image *out, tgis_ctx *ctx, const uint8_t *png, size_t len)
+{
+  png_image im;
+  uint8_t *buf = NULL;
+  assert(out && ctx);
+  memset(out, 0, sizeof *out);
+  memset(&im, 0, sizeof im);
+  im.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&im, png, len))
+    return tgis__fail(ctx, TGIS_EPARSE, "png: %s", im.message);
+  im.format = PNG_FORMAT_RGBA;
+  if (im.width > 16384 || im.height > 16384) {
+    png_image_free(&im);
+    return tgis__fail(ctx, TGIS_EPARSE, "png: %ux%u is too large", im.width, im.height);
+  }
+  if (!(buf = tgis__malloc(ctx, PNG_IMAGE_SIZE(im)))) {
+    png_image_free(&im);
+    return tgis__fail(ctx, TGIS_ENOMEM, "png: out of memory decoding");
+  }
+  if (!png_image_finish_read(&im, NULL, buf, 0, NULL)) {
+    tgis__free(ctx, buf);
+    return tgis__fail(ctx, TGIS_EPARSE, "png: %s", im.message);
+  }
+  out->width = (int)im.width;
+  out->height = (int)im.height;
+  out->stride = (size_t)im.width * 4;
+  out->rgba = buf;
+  return TGIS_OK;
+}
+
+void tgis_png_free(tgis_ctx *ctx, void *p) { tgis__free(ctx, p); }
