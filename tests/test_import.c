@@ -17,7 +17,10 @@
 #include <sqlite3.h>
 #include <spatialite.h>
 
+#include <json-c/json.h>
+
 #include "tgis.h"
+#include "generate.h"
 #include "harness.h"
 
 #ifndef TGIS_SOURCE_DIR
@@ -589,6 +592,77 @@ static void test_import__real_openstreetmap_extract(void)
                              "ext_id LIKE 'a%'") > 20000);
 }
 
+
+/* Every defect the generator injected comes out as a reject (or, for a
+ * self-intersection, a repair) of the same feature and field. */
+static void test_import__generated_city_defects_match_manifest(void)
+{
+  tgis_ctx *gen = NULL, *ctx = new_db("city.sqlite");
+  tgis_gen_options go = TGIS_GEN_OPTIONS_INIT;
+  tgis_import_result res;
+  char gpkg[512], manifest[512], sql[512];
+  json_object *root, *defects, *layers;
+  int64_t total_rejected = 0, expect_rejected = 0, repaired_in[TGIS_LAYER_COUNT] = { 0 };
+
+  ASSERT(ctx != NULL);
+  harness_path(gpkg, sizeof gpkg, "city.gpkg");
+  harness_path(manifest, sizeof manifest, "city.gpkg.manifest.json");
+  unlink(gpkg);
+  unlink(manifest);
+  ASSERT_EQ(tgis_open(&gen, NULL, NULL), TGIS_OK);
+  go.scale = 0.005;
+  go.seed = 11;
+  ASSERT_OK_CTX(gen, tgis_generate(gen, gpkg, &go));
+  tgis_close(gen);
+  ASSERT_OK_CTX(ctx, tgis_import(&res, ctx, gpkg, NULL));
+  tgis_close(ctx);
+
+  root = json_object_from_file(manifest);
+  ASSERT(root != NULL);
+  ASSERT(json_object_object_get_ex(root, "defects", &defects));
+  ASSERT(json_object_object_get_ex(root, "layers", &layers));
+  json_object_object_foreach(defects, kind, d) {
+    json_object *jl, *jf, *fids;
+    const char *layer, *field;
+    int repaired = strstr(kind, "self_intersection") != NULL;
+    ASSERT(json_object_object_get_ex(d, "layer", &jl));
+    ASSERT(json_object_object_get_ex(d, "field", &jf));
+    ASSERT(json_object_object_get_ex(d, "fids", &fids));
+    layer = json_object_get_string(jl);
+    field = json_object_get_string(jf);
+    ASSERT(json_object_array_length(fids) > 0);
+    for (size_t i = 0; i < json_object_array_length(fids); i++) {
+      long long fid = json_object_get_int64(json_object_array_get_idx(fids, i));
+      snprintf(sql, sizeof sql, "SELECT count(*) FROM import_rejects WHERE layer = '%s' AND "
+               "source_fid = %lld AND field = '%s' AND action = '%s'", layer, fid, field,
+               repaired ? "repaired" : "rejected");
+      if (q_int("city.sqlite", sql) != 1)
+        HARNESS_FAIL("defect %s: %s feature %lld has no '%s' row for field %s", kind, layer,
+                     fid, repaired ? "repaired" : "rejected", field);
+      ASSERT(!harness_cur_failed);
+    }
+    if (!repaired) {
+      expect_rejected += (int64_t)json_object_array_length(fids);
+    } else {
+      tgis_layer l;
+      ASSERT_EQ(tgis_layer_from_name(&l, layer), TGIS_OK);
+      repaired_in[l] += (int64_t)json_object_array_length(fids);
+    }
+  }
+  /* Nothing else was rejected, and every valid or repaired feature was
+   * stored (the manifest does not count a repairable polygon as valid). */
+  for (int i = 0; i < TGIS_LAYER_COUNT; i++) {
+    json_object *jl, *jv;
+    total_rejected += res.layers[i].rejected;
+    ASSERT(json_object_object_get_ex(layers, tgis_layer_name((tgis_layer)i), &jl));
+    ASSERT(json_object_object_get_ex(jl, "valid", &jv));
+    ASSERT_EQ(res.layers[i].inserted, json_object_get_int64(jv) + repaired_in[i]);
+    ASSERT_EQ(res.layers[i].repaired, repaired_in[i]);
+  }
+  ASSERT_EQ(total_rejected, expect_rejected);
+  json_object_put(root);
+}
+
 int main(void)
 {
   RUN(test_import__real_districts_through_a_mapping_file);
@@ -601,5 +675,6 @@ int main(void)
   RUN(test_import__malformed_mapping_files_name_line_and_key);
   RUN(test_import__bad_sources_are_clear_errors);
   RUN(test_import__real_openstreetmap_extract);
+  RUN(test_import__generated_city_defects_match_manifest);
   return harness_report();
 }
