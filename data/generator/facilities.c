@@ -30,6 +30,12 @@ static void cell_centre(const gen_state *g, uint32_t cell, double *x, double *y)
   *y = (y0 + y1) / 2.0;
 }
 
+void tgis_gen__facilities_wanted(double scale, size_t *poly, size_t *school)
+{
+  *poly = (size_t)fmax(3.0, round(62.0 * scale));
+  *school = (size_t)fmax(5.0, round(520.0 * scale));
+}
+
 tgis_status tgis_gen__facilities_plan(gen_state *g)
 {
   gen_facilities *fa = &g->fac;
@@ -41,8 +47,7 @@ tgis_status tgis_gen__facilities_plan(gen_state *g)
   tgis_status st = TGIS_OK;
 
   memset(fa, 0, sizeof *fa);
-  fa->wanted_poly = (size_t)fmax(3.0, round(62.0 * g->scale));
-  fa->wanted_school = (size_t)fmax(5.0, round(520.0 * g->scale));
+  tgis_gen__facilities_wanted(g->scale, &fa->wanted_poly, &fa->wanted_school);
   fa->f = tgis__calloc(g->ctx, fa->wanted_poly + fa->wanted_school, sizeof *fa->f);
   pub = tgis__malloc(g->ctx, (p->nblocks ? p->nblocks : 1) * sizeof *pub);
   used = tgis__calloc(g->ctx, p->nblocks ? p->nblocks : 1, 1);

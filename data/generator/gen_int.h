@@ -231,7 +231,8 @@ typedef struct gen_parcels {
   gen_blockref *blocks;   /* cells with parcels, in writing order */
   size_t nblocks;
   size_t nparcels;
-  uint32_t threshold;     /* residents calibration, see parcels.c */
+  uint32_t threshold[2];  /* residents calibration (houses, multifamily),
+                             see parcels.c */
   int64_t residents_target;
   int64_t residents_total;   /* all parcels as written */
   int64_t residents_valid;   /* parcels without any defect */
@@ -328,6 +329,8 @@ typedef struct gen_facilities {
   size_t wanted_poly, wanted_school;
 } gen_facilities;
 
+/** How many polyclinics and schools the scale asks for. */
+void tgis_gen__facilities_wanted(double scale, size_t *poly, size_t *school);
 tgis_status tgis_gen__facilities_plan(gen_state *g);
 tgis_status tgis_gen__facilities_write(gen_state *g);
 void tgis_gen__facilities_free(gen_state *g);
@@ -361,7 +364,6 @@ typedef struct gen_network {
   size_t ncons;
   gen_loop *loops;
   size_t nloops;
-  int64_t node_fid0;      /* fid of nodes[0] minus 1 once written */
   int64_t loop_line0;     /* line number of the first loop main */
   size_t nsubstations, nvalves;
 } gen_network;

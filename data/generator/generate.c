@@ -48,7 +48,7 @@ static void CPL_STDCALL on_gdal_error(CPLErr cls, CPLErrorNum num, const char *m
   if (cls >= CE_Failure)
     snprintf(w->gdal_err, sizeof w->gdal_err, "%s", msg);
   else if (w->ctx)
-    tgis__log(w->ctx, TGIS_LOG_WARN, "GDAL: %s", msg);
+    tgis__log(w->ctx, cls == CE_Debug ? TGIS_LOG_DEBUG : TGIS_LOG_WARN, "GDAL: %s", msg);
 }
 
 static tgis_status check_options(tgis_ctx *ctx, const tgis_gen_options *o)
@@ -111,6 +111,9 @@ static tgis_status run(gen_state *g, const char *tmp_gpkg, const char *tmp_manif
   tgis_gen__progress(&g->prog, "districts", 0.0);
   if ((st = make_transform(g)) != TGIS_OK || (st = tgis_gen__city_load(g)) != TGIS_OK)
     return st;
+  tgis_gen__progress(&g->prog, "districts", 1.0);
+  /* Everything that needs the whole city at once, as plain arrays. */
+  tgis_gen__progress(&g->prog, "layout", 0.0);
   if ((st = tgis_gen__layout_build(g)) != TGIS_OK ||
       (st = tgis_gen__roads_plan(g)) != TGIS_OK ||
       (st = tgis_gen__parcels_plan(g)) != TGIS_OK ||
@@ -118,6 +121,7 @@ static tgis_status run(gen_state *g, const char *tmp_gpkg, const char *tmp_manif
       (st = tgis_gen__defects_plan(g)) != TGIS_OK ||
       (st = tgis_gen__utilities_plan(g)) != TGIS_OK)
     return st;
+  tgis_gen__progress(&g->prog, "layout", 1.0);
 
   if ((st = tgis_gen__writer_open(&g->w, g->ctx, tmp_gpkg, g->path, g->pj)) != TGIS_OK ||
       (st = tgis_gen__districts_write(g)) != TGIS_OK ||

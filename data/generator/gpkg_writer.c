@@ -353,7 +353,6 @@ tgis_status tgis_gen__write(gen_writer *w, tgis_layer layer, int quiet, int64_t 
 tgis_status tgis_gen__districts_write(gen_state *g)
 {
   tgis_status st;
-  tgis_gen__progress(&g->prog, "districts", 0.0);
   for (int k = 0; k < GEN_NDIST; k++) {
     const gen_district *d = &g->city.d[k];
     OGRFeatureH f = tgis_gen__feature(&g->w, TGIS_LAYER_DISTRICTS);
@@ -367,6 +366,5 @@ tgis_status tgis_gen__districts_write(gen_state *g)
     if ((st = tgis_gen__write(&g->w, TGIS_LAYER_DISTRICTS, 0, NULL)) != TGIS_OK)
       return st;
   }
-  tgis_gen__progress(&g->prog, "districts", 1.0);
   return TGIS_OK;
 }

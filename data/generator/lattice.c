@@ -299,6 +299,66 @@ static void mark_blocks(const gen_state *g, gen_layout *lay)
   }
 }
 
+typedef struct cand {
+  uint64_t key;
+  uint32_t cell;
+} cand;
+
+static int cmp_cand(const void *a, const void *b)
+{
+  const cand *p = a, *q = b;
+  if (p->key != q->key)
+    return (p->key > q->key) - (p->key < q->key);
+  return (p->cell > q->cell) - (p->cell < q->cell);
+}
+
+/*
+ * Every polyclinic and school needs a public block of its own. A small
+ * city may draw too few; then turn other blocks public, in a random order
+ * of the seed: first parks, industry and commerce, then houses (never
+ * multifamily blocks, which hold most of a small city's residents).
+ */
+static tgis_status ensure_public(gen_state *g, gen_layout *lay)
+{
+  size_t poly, school, need, ncand = 0, ncells = (size_t)(lay->nx - 1) * (size_t)(lay->ny - 1);
+  cand *c;
+
+  tgis_gen__facilities_wanted(g->scale, &poly, &school);
+  need = (poly + school) * 3 / 2;  /* some choice left for spreading them */
+  if (lay->blocks_by_use[GEN_USE_PUBLIC] >= need)
+    return TGIS_OK;
+  if (!(c = tgis__malloc(g->ctx, (lay->nblocks ? lay->nblocks : 1) * sizeof *c)))
+    return tgis__fail(g->ctx, TGIS_ENOMEM, "lattice: out of memory");
+  for (size_t cell = 0; cell < ncells; cell++) {
+    gen_use use = (gen_use)lay->buse[cell];
+    int i = (int)(cell % (size_t)(lay->nx - 1)) + lay->imin;
+    int j = (int)(cell / (size_t)(lay->nx - 1)) + lay->jmin;
+    if (use == GEN_USE_NONE || use == GEN_USE_PUBLIC || use == GEN_USE_MULTIFAMILY)
+      continue;
+    /* Houses sort after everything else. */
+    c[ncand].key = (tgis_gen__hash(g->seed, GEN_S_LANDUSE, i, j ^ 0x5a5a) >> 1) |
+                   (use == GEN_USE_RESIDENTIAL ? 1ull << 63 : 0);
+    c[ncand].cell = (uint32_t)cell;
+    ncand++;
+  }
+  qsort(c, ncand, sizeof *c, cmp_cand);
+  for (size_t k = 0; k < ncand && lay->blocks_by_use[GEN_USE_PUBLIC] < need; k++) {
+    size_t cell = c[k].cell;
+    int gi = (int)(cell % (size_t)(lay->nx - 1)), gj = (int)(cell / (size_t)(lay->nx - 1));
+    gen_use use = (gen_use)lay->buse[cell];
+    size_t n = (size_t)tgis_gen__cell_parcels(g, gi, gj);
+    lay->blocks_by_use[use]--;
+    lay->parcels_by_use[use] -= n;
+    lay->nparcels -= n;
+    lay->buse[cell] = GEN_USE_PUBLIC;
+    lay->blocks_by_use[GEN_USE_PUBLIC]++;
+    lay->parcels_by_use[GEN_USE_PUBLIC]++;
+    lay->nparcels++;
+  }
+  tgis__free(g->ctx, c);
+  return TGIS_OK;
+}
+
 /* Build the whole lattice for spacing L into g->lay. */
 static tgis_status build_at(gen_state *g, double L)
 {
@@ -351,6 +411,7 @@ static tgis_status build_at(gen_state *g, double L)
   add_rings(lay);
   add_radials(lay);
   mark_blocks(g, lay);
+  st = ensure_public(g, lay);
 
 done:
   tgis__free(g->ctx, xs);
@@ -373,7 +434,7 @@ tgis_status tgis_gen__layout_build(gen_state *g)
     L = round(L * 100.0) / 100.0;  /* a spacing the manifest can state */
     if (L == prev)
       break;
-    tgis_gen__progress(&g->prog, "layout", (double)it / max_iter);
+    tgis_gen__progress(&g->prog, "layout", 0.6 * it / max_iter);
     if ((st = build_at(g, L)) != TGIS_OK)
       return st;
     prev = L;
@@ -387,8 +448,26 @@ tgis_status tgis_gen__layout_build(gen_state *g)
     next = g->lay.nparcels ? L * sqrt((double)g->lay.nparcels / target) : L / 2.0;
     L = next;
   }
+  /* Small cities move in steps of whole blocks, and the update above can
+   * hop between two counts on either side of the target: scan finely
+   * around the best spacing so far. */
+  if (best_err > 0.005 * target) {
+    double centre = best_L;
+    for (int k = -25; k <= 25; k++) {
+      double err;
+      L = round(centre * (1.0 + 0.002 * k) * 100.0) / 100.0;
+      if (k == 0 || L < GEN_L_MIN || L > GEN_L_MAX)
+        continue;
+      if ((st = build_at(g, L)) != TGIS_OK)
+        return st;
+      err = fabs((double)g->lay.nparcels - target);
+      if (err < best_err) {
+        best_err = err;
+        best_L = L;
+      }
+    }
+  }
   if (best_L != g->lay.L && (st = build_at(g, best_L)) != TGIS_OK)
     return st;
-  tgis_gen__progress(&g->prog, "layout", 1.0);
   return TGIS_OK;
 }

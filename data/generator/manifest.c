@@ -188,10 +188,6 @@ static void lattice_section(jbuf *b, const gen_state *g)
   const gen_layout *lay = &g->lay;
   obj(b, "lattice");
   kv_num(b, "spacing_m", lay->L);
-  arr(b, "origin_lonlat", 1);
-  kv_num(b, NULL, g->roads.cross_lon);
-  kv_num(b, NULL, g->roads.cross_lat);
-  arr_end(b);
   arr(b, "origin_utm", 1);
   kv_num(b, NULL, lay->x0);
   kv_num(b, NULL, lay->y0);

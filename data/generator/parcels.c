@@ -8,9 +8,11 @@
  * the per-block hashes while streaming. Residents are calibrated before
  * writing so the total meets 3,000,000 x scale: every populated parcel
  * draws a "low" and a "high" count plus a 16-bit selector, and takes the
- * high count when the selector is below a threshold. A histogram of the
+ * high count when the selector is below its threshold. A histogram of the
  * selectors gives the total for every threshold at once, so the best one
- * is found exactly in one pass.
+ * is found exactly in one pass: one threshold for houses and flats
+ * together first; then, since the few multifamily blocks of a small city
+ * move the total in steps of hundreds, the houses' threshold alone.
  *
  * Cadastre numbers are 10:BB:CC:DD:EE:FFFF: BB the district's position in
  * tgis_districts(), CC/DD/EE a per-district block counter, FFFF the parcel
@@ -33,20 +35,20 @@ static int64_t cell_key(int i, int j)
   return (int64_t)(((uint64_t)(uint32_t)i << 32) | (uint32_t)j);
 }
 
-/* Residents of parcel k of cell (i, j) for a calibration threshold. */
+/* Residents of parcel k of cell (i, j) for the calibration thresholds. */
 static int parcel_residents(const gen_state *g, gen_use use, int i, int j, int k,
-                            uint32_t threshold, uint32_t *sel_out)
+                            const uint32_t threshold[2], uint32_t *sel_out)
 {
   uint64_t h = tgis_gen__hash(g->seed, GEN_S_RESIDENTS, cell_key(i, j), k);
   uint32_t sel = (uint32_t)(h >> 48);
-  int high = sel < threshold;
+  int high = sel < threshold[use == GEN_USE_MULTIFAMILY];
   if (sel_out)
     *sel_out = sel;
   switch (use) {
   case GEN_USE_RESIDENTIAL:
-    return high ? 2 + (int)((h >> 8) % 7) : 2 + (((h >> 8) & 3) == 0);
+    return high ? 2 + (int)((h >> 8) % 7) : 2 + (((h >> 8) & 7) == 0);
   case GEN_USE_MULTIFAMILY:
-    return high ? 100 + (int)((h >> 8) % 501) : 100 + (int)((h >> 8) % 201);
+    return high ? 100 + (int)((h >> 8) % 501) : 100 + (int)((h >> 8) % 101);
   default:
     return 0;
   }
@@ -134,17 +136,20 @@ static int cell_lots(const gen_state *g, int gi, int gj, double lots[][4])
 
 tgis_status tgis_gen__parcels_plan(gen_state *g)
 {
+  static const uint32_t none[2] = { 0, 0 }, all[2] = { GEN_SEL_BINS, GEN_SEL_BINS };
   const gen_layout *lay = &g->lay;
   gen_parcels *p = &g->parcels;
-  int64_t *diff = NULL, base = 0, run, best;
+  int64_t *diff[2] = { NULL, NULL }, base = 0, run, best, target, flats;
   size_t nb = 0;
   uint32_t first = 0;
 
   memset(p, 0, sizeof *p);
   p->blocks = tgis__malloc(g->ctx, (lay->nblocks ? lay->nblocks : 1) * sizeof *p->blocks);
-  diff = tgis__calloc(g->ctx, GEN_SEL_BINS, sizeof *diff);
-  if (!p->blocks || !diff) {
-    tgis__free(g->ctx, diff);
+  diff[0] = tgis__calloc(g->ctx, GEN_SEL_BINS, sizeof *diff[0]);
+  diff[1] = tgis__calloc(g->ctx, GEN_SEL_BINS, sizeof *diff[1]);
+  if (!p->blocks || !diff[0] || !diff[1]) {
+    tgis__free(g->ctx, diff[0]);
+    tgis__free(g->ctx, diff[1]);
     return tgis__fail(g->ctx, TGIS_ENOMEM, "parcels: out of memory");
   }
   for (int gj = 0; gj + 1 < lay->ny; gj++) {
@@ -166,32 +171,45 @@ tgis_status tgis_gen__parcels_plan(gen_state *g)
         continue;
       for (int k = 0; k < n; k++) {
         uint32_t sel;
-        int lo = parcel_residents(g, use, gi + lay->imin, gj + lay->jmin, k, 0, &sel);
-        int hi = parcel_residents(g, use, gi + lay->imin, gj + lay->jmin, k,
-                                  GEN_SEL_BINS, NULL);
+        int lo = parcel_residents(g, use, gi + lay->imin, gj + lay->jmin, k, none, &sel);
+        int hi = parcel_residents(g, use, gi + lay->imin, gj + lay->jmin, k, all, NULL);
         base += lo;
-        diff[sel] += hi - lo;
+        diff[use == GEN_USE_MULTIFAMILY][sel] += hi - lo;
       }
     }
   }
   p->nblocks = nb;
   p->nparcels = first;
 
-  /* The threshold whose total comes closest to the target. */
-  p->residents_target = (int64_t)llround(3000000.0 * g->scale);
-  run = base;
-  best = llabs(base - p->residents_target);
-  p->threshold = 0;
-  p->residents_total = base;
+  /* One threshold for all: the total closest to the target. */
+  target = p->residents_target = (int64_t)llround(3000000.0 * g->scale);
+  run = best = base;
   for (uint32_t t = 1; t <= GEN_SEL_BINS; t++) {
-    run += diff[t - 1];
-    if (llabs(run - p->residents_target) < best) {
-      best = llabs(run - p->residents_target);
-      p->threshold = t;
-      p->residents_total = run;
+    run += diff[0][t - 1] + diff[1][t - 1];
+    if (llabs(run - target) < llabs(best - target)) {
+      best = run;
+      p->threshold[0] = p->threshold[1] = t;
     }
   }
-  tgis__free(g->ctx, diff);
+  /* Then the houses' threshold alone, the flats' fixed. */
+  flats = 0;
+  for (uint32_t t = 0; t < p->threshold[1]; t++)
+    flats += diff[1][t];
+  run = base + flats;
+  if (llabs(run - target) < llabs(best - target)) {
+    best = run;
+    p->threshold[0] = 0;
+  }
+  for (uint32_t t = 1; t <= GEN_SEL_BINS; t++) {
+    run += diff[0][t - 1];
+    if (llabs(run - target) < llabs(best - target)) {
+      best = run;
+      p->threshold[0] = t;
+    }
+  }
+  p->residents_total = best;
+  tgis__free(g->ctx, diff[0]);
+  tgis__free(g->ctx, diff[1]);
   return TGIS_OK;
 }
 
@@ -260,9 +278,13 @@ static tgis_status parcel_geometry(gen_state *g, OGRFeatureH f, const double r[4
     xy[2] = r[2];
     xy[3] = r[3];
     return tgis_gen__set_line(&g->w, f, xy, 2);
-  case GEN_D_EMPTY_GEOMETRY:
-    OGR_F_SetGeometryDirectly(f, OGR_G_CreateGeometry(wkbMultiPolygon));
+  case GEN_D_EMPTY_GEOMETRY: {
+    OGRGeometryH empty = OGR_G_CreateGeometry(wkbMultiPolygon);
+    if (!empty)
+      return tgis__fail(g->ctx, TGIS_ENOMEM, "%s: out of memory", g->path);
+    OGR_F_SetGeometryDirectly(f, empty);
     return TGIS_OK;
+  }
   case GEN_D_NULL_GEOMETRY:
     return TGIS_OK;
   case GEN_D_OUTSIDE_CITY: {

@@ -5,6 +5,7 @@
  * reports a second, plus the start (0) and end (1) of every stage. The
  * clock only decides whether to call back, never what is generated.
  */
+#include <string.h>
 #include <time.h>
 
 #include "gen_int.h"
@@ -27,7 +28,7 @@ void tgis_gen__progress(gen_progress *p, const char *stage, double fraction)
   if (fraction > 1.0)
     fraction = 1.0;
   t = now_seconds();
-  if (fraction > 0.0 && fraction < 1.0 && stage == p->stage &&
+  if (fraction > 0.0 && fraction < 1.0 && p->stage && strcmp(stage, p->stage) == 0 &&
       t - p->last_time < 0.1)
     return;
   p->stage = stage;

@@ -286,8 +286,12 @@ static tgis_status write_road(gen_state *g, const double *xy, size_t n,
   OGR_F_SetFieldInteger(f, GEN_F_R_LEVEL, level);
   if (xy && (st = tgis_gen__set_line(w, f, xy, n)) != TGIS_OK)
     return st;
-  if (!xy && n == 1)  /* asked for an empty geometry */
-    OGR_F_SetGeometryDirectly(f, OGR_G_CreateGeometry(wkbLineString));
+  if (!xy && n == 1) {  /* asked for an empty geometry */
+    OGRGeometryH empty = OGR_G_CreateGeometry(wkbLineString);
+    if (!empty)
+      return tgis__fail(g->ctx, TGIS_ENOMEM, "%s: out of memory", g->path);
+    OGR_F_SetGeometryDirectly(f, empty);
+  }
   return tgis_gen__write(w, TGIS_LAYER_ROADS, 0, fid_out);
 }
 

@@ -326,7 +326,7 @@ tgis_status tgis_gen__utilities_plan(gen_state *g)
   }
   for (int id = 0; id < GEN_NET_COUNT; id++) {
     gen_network *net = &g->net[id];
-    tgis_gen__progress(&g->prog, "utilities", (double)id / (2.0 * GEN_NET_COUNT));
+    tgis_gen__progress(&g->prog, "layout", 0.8 + 0.2 * id / GEN_NET_COUNT);
     memset(net, 0, sizeof *net);
     net->name = net_names[id];
     net->offset = net_offset[id] * fmin(fmax(0.04 * lay->L, 1.0), 3.0);
@@ -472,14 +472,17 @@ static tgis_status write_lines(gen_state *g, int id)
 tgis_status tgis_gen__utilities_write(gen_state *g)
 {
   tgis_status st;
+  tgis_gen__progress(&g->prog, "utilities", 0.0);
   for (int id = 0; id < GEN_NET_COUNT; id++) {
-    tgis_gen__progress(&g->prog, "utilities", (GEN_NET_COUNT + id) / (2.0 * GEN_NET_COUNT));
+    tgis_gen__progress(&g->prog, "utilities", 0.5 * id / GEN_NET_COUNT);
     if ((st = write_nodes(g, id)) != TGIS_OK)
       return st;
   }
-  for (int id = 0; id < GEN_NET_COUNT; id++)
+  for (int id = 0; id < GEN_NET_COUNT; id++) {
+    tgis_gen__progress(&g->prog, "utilities", 0.5 + 0.5 * id / GEN_NET_COUNT);
     if ((st = write_lines(g, id)) != TGIS_OK)
       return st;
+  }
   tgis_gen__progress(&g->prog, "utilities", 1.0);
   return TGIS_OK;
 }
