@@ -144,6 +144,15 @@ else
   ok "no PINFL in rejects csv"
 fi
 
+# Other containers GDAL reads: a zipped Shapefile and FlatGeobuf.
+ogr2ogr -f "ESRI Shapefile" "$TMP/shp" "$TMP/c.gpkg" facilities >/dev/null 2>&1
+(cd "$TMP/shp" && python3 -c 'import zipfile,glob; z=zipfile.ZipFile("../fac.zip","w"); [z.write(f) for f in glob.glob("facilities.*")]')
+ZDB=$TMP/zip.sqlite
+"$TGIS" init "$ZDB" >/dev/null
+run import-zip 0 "$TGIS" import --layer facilities --json "$ZDB" "$TMP/fac.zip" && expect "zipped shapefile imports" "$out" '"facilities": {"run_id"'
+ogr2ogr -f FlatGeobuf "$TMP/roads.fgb" "$TMP/c.gpkg" roads >/dev/null 2>&1
+run import-fgb 0 "$TGIS" import --layer roads --json "$ZDB" "$TMP/roads.fgb" && expect "flatgeobuf imports" "$out" '"roads": {"run_id"'
+
 # kill -9 in the middle of a big import leaves the database as it was.
 BIG=$TMP/big.gpkg
 "$TGIS" generate --quiet --scale 0.1 --seed 3 -o "$BIG" >/dev/null 2>&1
