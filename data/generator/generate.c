@@ -104,7 +104,8 @@ static tgis_status publish(gen_state *g, const char *tmp, const char *path)
   return TGIS_OK;
 }
 
-static tgis_status run(gen_state *g, const char *tmp_gpkg, const char *tmp_manifest)
+static tgis_status run(gen_state *g, const char *tmp_gpkg, const char *tmp_manifest,
+                       const char *manifest)
 {
   tgis_status st;
 
@@ -134,7 +135,7 @@ static tgis_status run(gen_state *g, const char *tmp_gpkg, const char *tmp_manif
   if ((st = tgis_gen__writer_finish(&g->w)) != TGIS_OK)
     return st;
   tgis_gen__progress(&g->prog, "writing", 1.0);
-  return tgis_gen__manifest_write(g, tmp_manifest, g->path);
+  return tgis_gen__manifest_write(g, tmp_manifest, manifest);
 }
 
 tgis_status tgis_generate(tgis_ctx *ctx, const char *gpkg_path, const tgis_gen_options *opts)
@@ -142,6 +143,7 @@ tgis_status tgis_generate(tgis_ctx *ctx, const char *gpkg_path, const tgis_gen_o
   static const tgis_gen_options defaults = TGIS_GEN_OPTIONS_INIT;
   const tgis_gen_options *o = opts ? opts : &defaults;
   char manifest[4096], tmp_gpkg[4200], tmp_manifest[4200];
+  const char *mpath;
   char *saved[N_CONFIG];
   struct stat sb;
   gen_state g;
@@ -160,8 +162,8 @@ tgis_status tgis_generate(tgis_ctx *ctx, const char *gpkg_path, const tgis_gen_o
     return tgis__fail(ctx, TGIS_EINVAL, "output path too long");
   /* Partial files carry the pid, so two processes never share them. */
   snprintf(tmp_gpkg, sizeof tmp_gpkg, "%s.%ld.partial.gpkg", gpkg_path, (long)getpid());
-  snprintf(tmp_manifest, sizeof tmp_manifest, "%s.%ld.partial",
-           o->manifest_path ? o->manifest_path : manifest, (long)getpid());
+  mpath = o->manifest_path ? o->manifest_path : manifest;
+  snprintf(tmp_manifest, sizeof tmp_manifest, "%s.%ld.partial", mpath, (long)getpid());
 
   memset(&g, 0, sizeof g);
   g.ctx = ctx;
@@ -173,7 +175,9 @@ tgis_status tgis_generate(tgis_ctx *ctx, const char *gpkg_path, const tgis_gen_o
   g.prog.payload = o->progress_payload;
   g.w.ctx = ctx;  /* GDAL warnings reach the log from the start */
 
-  GDALAllRegister();
+  /* Registering drivers is not thread-safe in GDAL: only when needed. */
+  if (!GDALGetDriverByName("GPKG") || !GDALGetDriverByName("GeoJSON"))
+    GDALAllRegister();
   CPLPushErrorHandlerEx(on_gdal_error, &g.w);
   for (size_t k = 0; k < N_CONFIG; k++) {
     const char *old = CPLGetThreadLocalConfigOption(config_keys[k], NULL);
@@ -182,9 +186,8 @@ tgis_status tgis_generate(tgis_ctx *ctx, const char *gpkg_path, const tgis_gen_o
   }
 
   remove_partial(tmp_gpkg);
-  st = run(&g, tmp_gpkg, tmp_manifest);
+  st = run(&g, tmp_gpkg, tmp_manifest, mpath);
   if (st == TGIS_OK && (st = publish(&g, tmp_gpkg, gpkg_path)) == TGIS_OK) {
-    const char *mpath = o->manifest_path ? o->manifest_path : manifest;
     if (rename(tmp_manifest, mpath) != 0) {
       st = tgis__fail(ctx, TGIS_EIO, "%s: cannot create: %s", mpath, strerror(errno));
       unlink(gpkg_path);

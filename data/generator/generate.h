@@ -76,7 +76,10 @@ typedef struct tgis_gen_options {
  *         TGIS_EPARSE (embedded district data unusable); TGIS_ENOMEM.
  *
  * Threading: uses only `ctx` and local state; safe to run in parallel with
- * other contexts. Sets GDAL configuration options thread-locally for the
+ * other contexts (the outputs are the same as when run alone). Calls
+ * GDALAllRegister() if the GPKG or GeoJSON driver is missing, which GDAL
+ * does not allow concurrently: a threaded program registers the drivers
+ * once before. Sets GDAL configuration options thread-locally for the
  * duration of the call and restores them.
  */
 tgis_status tgis_generate(tgis_ctx *ctx, const char *gpkg_path,
