@@ -263,8 +263,10 @@ tgis_status tgis_store__open_spatialite(tgis_store **out, tgis_ctx *ctx,
       ((st = exec1(s, "PRAGMA journal_mode = WAL")) != TGIS_OK ||
        (st = exec1(s, "PRAGMA synchronous = NORMAL")) != TGIS_OK))
     goto fail;
+  /* A 64 MiB page cache keeps a large import's indexes in memory instead of
+   * spilling dirty pages to the WAL mid-transaction; memory stays bounded. */
   if ((st = exec1(s, "PRAGMA foreign_keys = ON")) != TGIS_OK ||
-      (st = exec1(s, "PRAGMA cache_size = -200000")) != TGIS_OK)
+      (st = exec1(s, "PRAGMA cache_size = -65536")) != TGIS_OK)
     goto fail;
 
   if (empty) {
