@@ -10,6 +10,7 @@
 #define TGIS_INT_H
 
 #include <stdarg.h>
+#include <string.h>
 #include "tgis.h"
 #include "store.h"
 
@@ -57,6 +58,18 @@ void *tgis__calloc(tgis_ctx *ctx, size_t count, size_t size);
 void *tgis__realloc(tgis_ctx *ctx, void *p, size_t n);
 void  tgis__free(tgis_ctx *ctx, void *p);
 char *tgis__strdup(tgis_ctx *ctx, const char *s);
+
+/** Copy src into dst of `len` bytes, truncating; returns dst. A cheap
+ * snprintf("%s") for hot paths. */
+static inline char *tgis__strlcpy(char *dst, const char *src, size_t len)
+{
+  size_t n = strlen(src);
+  if (n >= len)
+    n = len - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+  return dst;
+}
 
 /** The context's GEOS handle (GEOSContextHandle_t). Never NULL. */
 struct GEOSContextHandle_HS *tgis__geos(tgis_ctx *ctx);

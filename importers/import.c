@@ -196,7 +196,10 @@ static const char *rule_value(importer *im, OGRFeatureH f, const tgis_field_rule
     if (fr->fallback)
       return fr->fallback;
   }
-  snprintf(buf, len, "%s%s", fr->prefix ? fr->prefix : "", text);
+  if (!fr->prefix)
+    return tgis__strlcpy(buf, text, len);
+  tgis__strlcpy(buf, fr->prefix, len);
+  tgis__strlcpy(buf + strlen(buf), text, len - strlen(buf));
   return buf;
 }
 

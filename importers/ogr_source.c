@@ -97,13 +97,13 @@ const char *tgis_src__value(OGRFeatureH f, const tgis_src_field *sf, const char 
       text = tgis_src__hstore_get(text, sf->hstore_key[k], tmp, sizeof tmp);
       if (!text)
         continue;
-      snprintf(buf, len, "%s", tmp);
+      tgis__strlcpy(buf, tmp, len);
     } else {
-      snprintf(buf, len, "%s", text);
+      tgis__strlcpy(buf, text, len);
     }
     if (encoding) {
       char *utf8 = CPLRecode(buf, encoding, CPL_ENC_UTF8);
-      snprintf(buf, len, "%s", utf8);
+      tgis__strlcpy(buf, utf8, len);
       CPLFree(utf8);
     }
     /* Trim surrounding blanks: agencies' files are full of them. */

@@ -215,7 +215,7 @@ void tgis_validate__field(tgis_value *out, const tgis_field_def *def, const char
     out->d = d;
     return;
   }
-  snprintf(store, store_len, "%s", text);
+  tgis__strlcpy(store, text, store_len);
   out->s = store;
   if (def->allowed) {
     int ok = 0;
@@ -243,6 +243,6 @@ void tgis_validate__field(tgis_value *out, const tgis_field_def *def, const char
     }
     if (verdict == TGIS_ID_WARNING)
       tgis_verdict__note(v, "warning", def->name, "%s: %s", def->name, chk.reason);
-    snprintf(store, store_len, "%s", chk.normalized);
+    tgis__strlcpy(store, chk.normalized, store_len);
   }
 }
