@@ -66,8 +66,20 @@ static void put_value(sqlbuf *b, const tgis_layer_def *def, int i)
     put(b, "?%d", i + 1);
 }
 
+static int has_node_refs(const tgis_layer_def *def)
+{
+  for (int i = 0; i < def->n_fields; i++)
+    if (def->fields[i].flags & TGIS_FIELD_NODE_REF)
+      return 1;
+  return 0;
+}
+
+/* Only node references need RETURNING (to see which did not resolve); the
+ * id of other rows comes cheaper from last_insert_rowid or the key lookup. */
 static void put_returning(sqlbuf *b, const tgis_layer_def *def)
 {
+  if (!has_node_refs(def))
+    return;
   put(b, " RETURNING id");
   for (int i = 0; i < def->n_fields; i++)
     if (def->fields[i].flags & TGIS_FIELD_NODE_REF)
@@ -120,7 +132,7 @@ static void build_update(sqlbuf *b, const tgis_layer_def *def, int key)
 
 static void build_old_extent(sqlbuf *b, const tgis_layer_def *def, int key)
 {
-  put(b, "SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM %s",
+  put(b, "SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom), id FROM %s",
       def->table);
   put_key_match(b, def, key);
 }
@@ -315,6 +327,13 @@ static tgis_status run_write(sl_store *s, sqlite3_stmt *stmt, const tgis_layer_d
       ;
   }
   if (rc == SQLITE_DONE) {
+    if (!has_node_refs(def) && sqlite3_changes(s->db) > 0) {
+      /* No RETURNING: an insert's id is the last rowid; an update keeps
+       * the id find_old() read. */
+      *changed = 1;
+      if (sqlite3_stmt_readonly(stmt) == 0 && !res->id)
+        res->id = sqlite3_last_insert_rowid(s->db);
+    }
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     return TGIS_OK;
@@ -371,6 +390,8 @@ static tgis_status find_old(sl_store *s, tgis_layer layer, int key, const tgis_v
     sqlite3_bind_text(stmt, scope + 1, v[scope].s, -1, SQLITE_STATIC);
   rc = sqlite3_step(stmt);
   *found = rc == SQLITE_ROW;
+  if (*found)
+    res->id = sqlite3_column_int64(stmt, 4);
   if (*found && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
     res->has_old_extent = 1;
     res->old_extent.minx = sqlite3_column_double(stmt, 0);
