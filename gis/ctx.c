@@ -263,6 +263,20 @@ tgis_status tgis_open(tgis_ctx **out, const char *path, const tgis_options *opts
                           o->srid ? o->srid : TGIS_DEFAULT_SRID);
 }
 
+tgis_status tgis__ctx_sibling(tgis_ctx **out, tgis_ctx *parent)
+{
+  tgis_options o = TGIS_OPTIONS_INIT;
+  tgis_status st;
+  o.allocator = &parent->alloc;
+  o.log_level = TGIS_LOG_NONE;
+  st = tgis_open(out, NULL, &o);
+  if (st != TGIS_OK) {
+    tgis_close(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
 void tgis_close(tgis_ctx *ctx)
 {
   tgis_allocator a;

@@ -77,6 +77,13 @@ struct GEOSContextHandle_HS *tgis__geos(tgis_ctx *ctx);
 /** The context's PROJ context (PJ_CONTEXT *). Never NULL. */
 struct pj_ctx *tgis__proj(tgis_ctx *ctx);
 
+/**
+ * A new context without a database for a worker thread of `parent`'s
+ * operation: the same allocator, its own GEOS, PROJ and error message, no
+ * log sink (a sink may not expect calls from other threads).
+ */
+tgis_status tgis__ctx_sibling(tgis_ctx **out, tgis_ctx *parent);
+
 /** The context's store, or NULL for a context opened without a database. */
 tgis_store *tgis__store(tgis_ctx *ctx);
 

@@ -42,9 +42,7 @@ typedef struct importer {
   int cleared[TGIS_LAYER_COUNT];
   int have_city;
   tgis_extent city;
-  tgis_geombuf g, part;
-  unsigned char *wkb;
-  size_t wkb_cap;
+  tgis_geombuf part;            /* one part of a multi-part line */
   int64_t done, total;
   char gdal_error[512];
 } importer;
@@ -172,69 +170,6 @@ static tgis_status reject(importer *im, tgis_layer layer, int64_t fid, const tgi
   return record_note(im, layer, fid, "rejected", v->field, v->reason);
 }
 
-/* Text value of target field i by the rule: source, prefix, value map. */
-static const char *rule_value(importer *im, OGRFeatureH f, const tgis_field_rule *fr,
-                              const tgis_src_field *sf, char *buf, size_t len,
-                              const char *field, tgis_verdict *v)
-{
-  char raw[1024];
-  const char *text = NULL;
-  if (fr->constant)
-    return fr->constant;
-  if (fr->source)
-    text = tgis_src__value(f, sf, im->recode, raw, sizeof raw);
-  if (!text)
-    return fr->fallback;
-  if (fr->n_values) {
-    for (int k = 0; k < fr->n_values; k++)
-      if (strcmp(fr->values[k].from, text) == 0)
-        return fr->values[k].to;
-    if (fr->strict) {
-      tgis_verdict__reject(v, field, "%s: source value '%.60s' has no mapping", field, text);
-      return NULL;
-    }
-    if (fr->fallback)
-      return fr->fallback;
-  }
-  if (!fr->prefix)
-    return tgis__strlcpy(buf, text, len);
-  tgis__strlcpy(buf, fr->prefix, len);
-  tgis__strlcpy(buf + strlen(buf), text, len - strlen(buf));
-  return buf;
-}
-
-/* OSM buildings: residents from the footprint. A house of 30 m² or more
- * holds 4; an apartment building one resident per 30 m² of floor area
- * (footprint times building:levels, 5 when unknown); other buildings none. */
-static int64_t estimate_residents(OGRFeatureH f, const char *land_use, double area)
-{
-  OGRFeatureDefnH defn = OGR_F_GetDefnRef(f);
-  int tags = OGR_FD_GetFieldIndex(defn, "other_tags");
-  double levels = 5;
-  if (strcmp(land_use, "residential") == 0)
-    return area >= 30 ? 4 : 0;
-  if (strcmp(land_use, "multifamily") != 0)
-    return 0;
-  if (tags >= 0 && OGR_F_IsFieldSetAndNotNull(f, tags)) {
-    char buf[64];
-    const char *lv = tgis_src__hstore_get(OGR_F_GetFieldAsString(f, tags), "building:levels",
-                                          buf, sizeof buf);
-    if (lv && atof(lv) >= 1 && atof(lv) < 200)
-      levels = atof(lv);
-  }
-  return (int64_t)floor(area * levels / 30.0);
-}
-
-static int outside_city(const importer *im, tgis_layer target, const tgis_geombuf *g)
-{
-  tgis_extent e;
-  if (!im->have_city || target == TGIS_LAYER_DISTRICTS)
-    return 0;
-  e = tgis_geombuf_extent(g);
-  return e.maxx < im->city.minx || e.minx > im->city.maxx ||
-         e.maxy < im->city.miny || e.miny > im->city.maxy;
-}
-
 static tgis_status write_one(importer *im, tgis_layer target, int64_t fid, tgis_value *vals,
                              const tgis_geombuf *g, const tgis_verdict *v)
 {
@@ -302,7 +237,7 @@ static int layer_dim(tgis_layer target)
 
 /* Write each part of a multi-part line as its own road or pipe. */
 static tgis_status write_parts(importer *im, tgis_layer target, int64_t fid, tgis_value *vals,
-                               tgis_verdict *v)
+                               const tgis_geombuf *g, tgis_verdict *v)
 {
   const tgis_layer_def *def = tgis_layer__def(target);
   int key = -1;
@@ -317,12 +252,12 @@ static tgis_status write_parts(importer *im, tgis_layer target, int64_t fid, tgi
   if (key >= 0 && !vals[key].is_null)
     base_id = vals[key].s;
   tgis_verdict__note(v, "repaired", "geom", "a line of %zu parts, stored as %zu features",
-                     im->g.n_parts, im->g.n_parts);
-  for (size_t k = 0; k < im->g.n_parts && st == TGIS_OK; k++) {
+                     g->n_parts, g->n_parts);
+  for (size_t k = 0; k < g->n_parts && st == TGIS_OK; k++) {
     tgis_geombuf_reset(&im->part, TGIS_GEOM_LINESTRING);
-    for (uint32_t i = 0; i < im->g.parts[k] && st == TGIS_OK; i++)
-      st = tgis_geombuf_add_point(&im->part, im->g.xy[2 * (pt + i)], im->g.xy[2 * (pt + i) + 1]);
-    pt += im->g.parts[k];
+    for (uint32_t i = 0; i < g->parts[k] && st == TGIS_OK; i++)
+      st = tgis_geombuf_add_point(&im->part, g->xy[2 * (pt + i)], g->xy[2 * (pt + i) + 1]);
+    pt += g->parts[k];
     if (st == TGIS_OK)
       st = tgis_geombuf_end_part(&im->part);
     if (st != TGIS_OK)
@@ -337,94 +272,15 @@ static tgis_status write_parts(importer *im, tgis_layer target, int64_t fid, tgi
   return st;
 }
 
-static tgis_status import_feature(importer *im, const tgis_layer_rule *r, OGRFeatureH f,
-                                  const tgis_src_field *sf, tgis_reproject *rp)
+/* Store one prepared feature, or record why not. */
+static tgis_status commit_item(importer *im, tgis_layer target, tgis_item *it)
 {
-  const tgis_layer_def *def = tgis_layer__def(r->target);
-  tgis_value vals[TGIS_MAX_FIELDS];
-  static const size_t text_len = 1024;
-  char text[TGIS_MAX_FIELDS][1024], store[TGIS_MAX_FIELDS][1024];
-  int64_t fid = OGR_F_GetFID(f);
-  OGRGeometryH geom = OGR_F_GetGeometryRef(f);
-  tgis_verdict v = { 0 };
-  tgis_src_shape shape;
-  tgis_status st;
-  int area_field = tgis_layer__field(def, "area_m2");
-  int residents_field = tgis_layer__field(def, "residents");
-  int want = layer_dim(r->target), residents_given = 0;
-
-  im->counts[r->target].read++;
-  for (int i = 0; i < def->n_fields; i++) {
-    const char *t = rule_value(im, f, &r->fields[i], &sf[i], text[i], text_len,
-                               def->fields[i].name, &v);
-    if (def->fields[i].flags & TGIS_FIELD_DERIVED)
-      t = NULL;
-    if (i == residents_field)
-      residents_given = t != NULL;
-    if (v.rejected)
-      break;
-    tgis_validate__field(&vals[i], &def->fields[i], t, store[i], sizeof store[i], &v);
-  }
-  if (!v.rejected && r->target == TGIS_LAYER_PARCELS &&
-      vals[tgis_layer__field(def, "cadastre")].is_null &&
-      vals[tgis_layer__field(def, "ext_id")].is_null)
-    tgis_verdict__reject(&v, "cadastre", "neither a cadastre number nor a source id");
-  if (v.rejected)
-    return reject(im, r->target, fid, &v);
-
-  if (!geom) {
-    tgis_verdict__reject(&v, "geom", "null geometry");
-    return reject(im, r->target, fid, &v);
-  }
-  if (r->point_from_area && OGR_GT_Flatten(OGR_G_GetGeometryType(geom)) != wkbPoint)
-    want = 2;
-  st = tgis_src__geometry(&im->g, im->ctx, geom, want, &shape, &im->wkb, &im->wkb_cap);
-  if (st == TGIS_EPARSE || st == TGIS_ENOTSUP) {
-    tgis_verdict__reject(&v, "geom", "%s", tgis_errmsg(im->ctx));
-    tgis__clear_error(im->ctx);
-    return reject(im, r->target, fid, &v);
-  }
-  if (st != TGIS_OK)
-    return st;
-  tgis_validate__shape(&im->g, &shape, want == 2 && layer_dim(r->target) == 0
-                       ? TGIS_LAYER_PARCELS : r->target, &v);
-  if (v.rejected)
-    return reject(im, r->target, fid, &v);
-  if (tgis_reproject__apply(rp, im->ctx, &im->g) != TGIS_OK) {
-    tgis_verdict__reject(&v, "geom", "cannot transform from %s to EPSG:%d", rp->src_name,
-                         im->st->srid);
-    tgis__clear_error(im->ctx);
-    return reject(im, r->target, fid, &v);
-  }
-  if (outside_city(im, r->target, &im->g)) {
-    tgis_extent e = tgis_geombuf_extent(&im->g);
-    double dx = fmax(0, fmax(im->city.minx - e.maxx, e.minx - im->city.maxx));
-    double dy = fmax(0, fmax(im->city.miny - e.maxy, e.miny - im->city.maxy));
-    tgis_verdict__reject(&v, "geom", "outside the city: %.1f km beyond its extent",
-                         hypot(dx, dy) / 1000.0);
-    return reject(im, r->target, fid, &v);
-  }
-  if ((st = tgis_validate__geometry(&im->g, im->ctx, want == 2 ? TGIS_LAYER_PARCELS : r->target,
-                                    &v)) != TGIS_OK)
-    return st;
-  if (v.rejected)
-    return reject(im, r->target, fid, &v);
-  if (want == 2 && layer_dim(r->target) == 0 &&
-      (st = tgis_validate__inner_point(&im->g, im->ctx)) != TGIS_OK)
-    return st;
-
-  if (area_field >= 0) {
-    vals[area_field].is_null = 0;
-    vals[area_field].d = tgis_geombuf_area(&im->g);
-  }
-  if (r->estimate_residents && residents_field >= 0 && !residents_given) {
-    vals[residents_field].is_null = 0;
-    vals[residents_field].i = estimate_residents(f, vals[tgis_layer__field(def, "land_use")].s,
-                                                 tgis_geombuf_area(&im->g));
-  }
-  if (layer_dim(r->target) == 1 && im->g.n_parts > 1)
-    return write_parts(im, r->target, fid, vals, &v);
-  return write_one(im, r->target, fid, vals, &im->g, &v);
+  im->counts[target].read++;
+  if (it->v.rejected)
+    return reject(im, target, it->fid, &it->v);
+  if (layer_dim(target) == 1 && it->g.n_parts > 1)
+    return write_parts(im, target, it->fid, it->vals, &it->g, &it->v);
+  return write_one(im, target, it->fid, it->vals, &it->g, &it->v);
 }
 
 /* ---- one rule (a source layer into a target layer) ------------------------------- */
@@ -477,12 +333,12 @@ static tgis_status progress(importer *im, const char *stage)
 static tgis_status import_rule(importer *im, const tgis_layer_rule *r, OGRLayerH layer)
 {
   const tgis_layer_def *def = tgis_layer__def(r->target);
-  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
-  tgis_src_field sf[TGIS_MAX_FIELDS];
-  char scratch[TGIS_MAX_FIELDS][256], what[512];
-  tgis_reproject rp;
-  OGRFeatureH f;
+  tgis_reader_config cfg;
+  tgis_reader *reader = NULL;
+  char what[512];
+  tgis_item *items;
   tgis_status st;
+  int n, warnings;
 
   snprintf(what, sizeof what, "%s, layer %s", im->source, OGR_L_GetName(layer));
   if ((st = open_run(im, r->target)) != TGIS_OK ||
@@ -491,22 +347,31 @@ static tgis_status import_rule(importer *im, const tgis_layer_rule *r, OGRLayerH
   if (OGR_L_SetAttributeFilter(layer, r->where) != OGRERR_NONE)
     return tgis__fail(im->ctx, TGIS_EPARSE, "%s: bad filter \"%s\": %s", what,
                       r->where ? r->where : "", im->gdal_error);
-  for (int i = 0; i < def->n_fields; i++)
-    tgis_src__resolve(&sf[i], defn, r->fields[i].source, scratch[i], sizeof scratch[i]);
-  if ((st = tgis_reproject__init(&rp, im->ctx, layer, im->o->s_srs, im->st->srid, what)) != TGIS_OK)
+  memset(&cfg, 0, sizeof cfg);
+  cfg.rule = r;
+  cfg.layer = layer;
+  cfg.what = what;
+  cfg.recode = im->recode;
+  cfg.s_srs = im->o->s_srs;
+  cfg.srid = im->st->srid;
+  cfg.have_city = im->have_city;
+  cfg.city = im->city;
+  /* Reading and checking run on the reader's thread; writing runs here. */
+  if ((st = tgis_reader__start(&reader, im->ctx, &cfg)) != TGIS_OK)
     return st;
-  OGR_L_ResetReading(layer);
-  while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
-    st = import_feature(im, r, f, sf, &rp);
-    OGR_F_Destroy(f);
+  while ((st = tgis_reader__next(reader, im->ctx, &items, &n)) == TGIS_OK && n > 0) {
+    for (int i = 0; i < n && st == TGIS_OK; i++) {
+      st = commit_item(im, r->target, &items[i]);
+      if (st == TGIS_OK && ++im->done % PROGRESS_EVERY == 0)
+        st = progress(im, def->table);
+    }
     if (st != TGIS_OK)
       break;
-    if (++im->done % PROGRESS_EVERY == 0 && (st = progress(im, def->table)) != TGIS_OK)
-      break;
   }
-  if (st == TGIS_OK && im->gdal_error[0] && CPLGetLastErrorType() >= CE_Failure)
-    st = tgis__fail(im->ctx, TGIS_EIO, "%s: read error: %s", what, im->gdal_error);
-  tgis_reproject__free(&rp);
+  warnings = tgis_reader__finish(reader);
+  if (warnings)
+    tgis__log(im->ctx, TGIS_LOG_WARN, "%s: GDAL gave %d warning%s while reading", what,
+              warnings, warnings == 1 ? "" : "s");
   if (st == TGIS_OK)
     st = progress(im, def->table);
   return st;
@@ -641,7 +506,6 @@ tgis_status tgis_import(tgis_import_result *out, tgis_ctx *ctx, const char *sour
 
   GDALAllRegister();
   CPLPushErrorHandlerEx(on_gdal_error, &im);
-  tgis_geombuf_init(&im.g, ctx);
   tgis_geombuf_init(&im.part, ctx);
 
   if ((st = open_source(&im)) != TGIS_OK || (st = choose_mapping(&im)) != TGIS_OK ||
@@ -670,9 +534,7 @@ done:
   for (int i = 0; i < TGIS_LAYER_COUNT; i++)
     tgis_changes__free(&im.changes[i], ctx);
   tgis_mapping__free(&im.map, ctx);
-  tgis_geombuf_free(&im.g);
   tgis_geombuf_free(&im.part);
-  tgis__free(ctx, im.wkb);
   if (im.ds)
     GDALClose(im.ds);
   CPLPopErrorHandler();

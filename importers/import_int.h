@@ -171,6 +171,44 @@ tgis_status tgis_validate__geometry(tgis_geombuf *g, tgis_ctx *ctx, tgis_layer t
 void tgis_validate__field(tgis_value *out, const tgis_field_def *def, const char *text,
                           char *store, size_t store_len, tgis_verdict *v);
 
+/* ---- the reading thread (reader.c) ------------------------------------------------- */
+
+/* One source feature, prepared for writing: values, geometry in the
+ * database CRS, and the verdict (a reject, or notes of repairs). */
+typedef struct tgis_item {
+  int64_t fid;
+  tgis_verdict v;
+  tgis_value vals[TGIS_MAX_FIELDS];  /* text values point into `text` */
+  char *text;
+  size_t text_cap;
+  tgis_geombuf g;
+} tgis_item;
+
+typedef struct tgis_reader_config {
+  const tgis_layer_rule *rule;
+  OGRLayerH layer;             /* filter already set; read only by the reader */
+  const char *what;            /* "source, layer X", for messages */
+  const char *recode;          /* source text encoding to recode, or NULL */
+  const char *s_srs;           /* CRS override, or NULL */
+  int srid;                    /* the database CRS */
+  int have_city;               /* features outside `city` are rejected */
+  tgis_extent city;
+} tgis_reader_config;
+
+typedef struct tgis_reader tgis_reader;
+
+/** Start reading a layer on a thread of its own (with its own context). */
+tgis_status tgis_reader__start(tgis_reader **out, tgis_ctx *ctx, const tgis_reader_config *cfg);
+/**
+ * The next batch of prepared items, valid until the next call; *n == 0 at
+ * the end. A failure of the reader comes back as its status, with its
+ * message set on ctx.
+ */
+tgis_status tgis_reader__next(tgis_reader *r, tgis_ctx *ctx, tgis_item **items, int *n);
+/** Stop the reader if it still runs, wait for it, free it. Returns the
+ * number of GDAL warnings it saw. If r is NULL nothing occurs. */
+int tgis_reader__finish(tgis_reader *r);
+
 /* ---- changed areas ------------------------------------------------------------- */
 
 /* Cells of a coarse grid that a run's features touched, for tile
