@@ -160,12 +160,13 @@ KDB=$TMP/kill.sqlite
 "$TGIS" init "$KDB" >/dev/null
 "$TGIS" import --quiet "$KDB" "$TMP/c.gpkg" >/dev/null 2>&1
 before=$("$TGIS" info --json "$KDB" | grep -o '"count": [0-9]*' | tr '\n' ' ')
-"$TGIS" import --quiet "$KDB" "$BIG" >/dev/null 2>&1 &
+rm -f "$TMP/mid.csv"
+"$TGIS" import --quiet --rejects "$TMP/mid.csv" "$KDB" "$BIG" >/dev/null 2>&1 &
 pid=$!
-# Kill it once it is well into writing (its WAL has grown), not before.
-for _ in $(seq 1 200); do
-  [ "$(stat -c %s "$KDB-wal" 2>/dev/null || echo 0)" -gt 4000000 ] && break
-  sleep 0.05
+# Mid-way: the first buffered page of its rejects file has reached the disk.
+for _ in $(seq 1 400); do
+  [ -s "$TMP/mid.csv" ] && break
+  sleep 0.025
 done
 if kill -9 $pid 2>/dev/null; then ok "killed the import mid-way"; else fail "killed the import mid-way" "it ended first"; fi
 wait $pid 2>/dev/null
@@ -175,6 +176,24 @@ after=$("$TGIS" info --json "$KDB" | grep -o '"count": [0-9]*' | tr '\n' ' ')
 run kill-then-import 0 "$TGIS" import --quiet "$KDB" "$BIG"
 after=$("$TGIS" info --json "$KDB" | grep -o '"count": [0-9]*' | tr '\n' ' ')
 [ "$before" != "$after" ] && ok "import after kill works" || fail "import after kill works" "$after"
+
+# Ctrl-C (SIGINT) in the middle: rolled back, logged as cancelled, exit 1.
+rm -f "$TMP/mid.csv"
+"$TGIS" import --quiet --rejects "$TMP/mid.csv" "$KDB" "$BIG" >/dev/null 2>"$TMP/int.err" &
+pid=$!
+# Mid-way: the first buffered page of its rejects file has reached the disk.
+for _ in $(seq 1 400); do
+  [ -s "$TMP/mid.csv" ] && break
+  sleep 0.025
+done
+kill -INT $pid 2>/dev/null
+wait $pid; rc=$?
+after_int=$("$TGIS" info --json "$KDB" | grep -o '"count": [0-9]*' | tr '\n' ' ')
+[ $rc -eq 1 ] && ok "SIGINT exits 1" || fail "SIGINT exits 1" "exit $rc"
+grep -q "cancelled" "$TMP/int.err" && ok "SIGINT says cancelled" || fail "SIGINT says cancelled" "$(cat "$TMP/int.err")"
+[ "$after_int" = "$after" ] && ok "SIGINT leaves the database as it was" || fail "SIGINT leaves the database as it was" "$after -> $after_int"
+n=$(sqlite3 "$KDB" "SELECT count(*) FROM import_runs WHERE status = 'cancelled'" 2>/dev/null)
+[ "${n:-0}" -ge 1 ] && ok "SIGINT run logged as cancelled" || fail "SIGINT run logged as cancelled" "$n"
 
 rm -rf "$TMP"
 echo "$passed passed, $failed failed"
