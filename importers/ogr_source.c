@@ -213,26 +213,20 @@ static tgis_status rd_geometry(wkb_reader *r, int depth)
       return st;
     return keep ? tgis_geombuf_end_part(r->g) : TGIS_OK;
   case 2:                                   /* line */
-    r->info->dims_seen |= 2;
-    keep = r->want == 1;
-    if (rd_u32(r, le, &n))
-      return TGIS_EPARSE;
-    if (n == 0)
-      return TGIS_OK;
-    if (!keep)
-      r->info->n_dropped += depth > 0;
-    if ((st = rd_points(r, le, n, dims, keep)) != TGIS_OK)
-      return st;
-    return keep ? tgis_geombuf_end_part(r->g) : TGIS_OK;
   case 3:                                   /* polygon */
-    r->info->dims_seen |= 4;
-    keep = r->want == 2;
+    r->info->dims_seen |= base == 2 ? 2u : 4u;
+    keep = r->want == base - 1;
     if (rd_u32(r, le, &n))
       return TGIS_EPARSE;
     if (n == 0)
       return TGIS_OK;
     if (!keep)
       r->info->n_dropped += depth > 0;
+    if (base == 2) {
+      if ((st = rd_points(r, le, n, dims, keep)) != TGIS_OK)
+        return st;
+      return keep ? tgis_geombuf_end_part(r->g) : TGIS_OK;
+    }
     for (uint32_t i = 0; i < n; i++) {
       uint32_t m;
       if (rd_u32(r, le, &m))

@@ -125,4 +125,37 @@ static inline const char *harness_path(char *buf, size_t n, const char *name)
   return buf;
 }
 
+/* An allocator (for tgis_options.allocator) that fails the Nth allocation
+ * and counts what is live, for out-of-memory tests: SQLite's faultsim. */
+typedef struct harness_fault {
+  int fail_at, calls, live;
+} harness_fault;
+
+static inline void *harness_fault_malloc(size_t n, void *payload)
+{
+  harness_fault *f = payload;
+  if (++f->calls == f->fail_at)
+    return NULL;
+  f->live++;
+  return malloc(n);
+}
+
+static inline void *harness_fault_realloc(void *p, size_t n, void *payload)
+{
+  harness_fault *f = payload;
+  if (++f->calls == f->fail_at)
+    return NULL;
+  if (!p)
+    f->live++;
+  return realloc(p, n);
+}
+
+static inline void harness_fault_free(void *p, void *payload)
+{
+  harness_fault *f = payload;
+  if (p)
+    f->live--;
+  free(p);
+}
+
 #endif /* TGIS_TEST_HARNESS_H */

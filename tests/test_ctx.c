@@ -97,37 +97,6 @@ static void test_ctx__log_sink_gets_messages_at_its_level(void)
   ASSERT_EQ(cap.count, 0);
 }
 
-/* An allocator that fails the Nth allocation and counts what is live. */
-typedef struct fault_alloc {
-  int fail_at, calls, live;
-} fault_alloc;
-
-static void *fa_malloc(size_t n, void *payload)
-{
-  fault_alloc *f = payload;
-  if (++f->calls == f->fail_at)
-    return NULL;
-  f->live++;
-  return malloc(n);
-}
-
-static void *fa_realloc(void *p, size_t n, void *payload)
-{
-  fault_alloc *f = payload;
-  if (++f->calls == f->fail_at)
-    return NULL;
-  if (!p)
-    f->live++;
-  return realloc(p, n);
-}
-
-static void fa_free(void *p, void *payload)
-{
-  fault_alloc *f = payload;
-  if (p)
-    f->live--;
-  free(p);
-}
 
 static void test_ctx__allocation_failure_is_enomem_without_leaks(void)
 {
@@ -135,8 +104,8 @@ static void test_ctx__allocation_failure_is_enomem_without_leaks(void)
   int n, succeeded = 0;
   harness_path(path, sizeof path, "oom.sqlite");
   for (n = 1; n < 50 && !succeeded; n++) {
-    fault_alloc fa = { n, 0, 0 };
-    tgis_allocator a = { fa_malloc, fa_realloc, fa_free, &fa };
+    harness_fault fa = { n, 0, 0 };
+    tgis_allocator a = { harness_fault_malloc, harness_fault_realloc, harness_fault_free, &fa };
     tgis_options o = TGIS_OPTIONS_INIT;
     tgis_ctx *ctx = NULL;
     tgis_status st;

@@ -1211,36 +1211,6 @@ static void test_graph__large_build_reports_progress_and_cancels_midway(void)
   free(r);
 }
 
-typedef struct fault_alloc {
-  int fail_at, calls, live;
-} fault_alloc;
-
-static void *fa_malloc(size_t n, void *payload)
-{
-  fault_alloc *f = payload;
-  if (++f->calls == f->fail_at)
-    return NULL;
-  f->live++;
-  return malloc(n);
-}
-
-static void *fa_realloc(void *p, size_t n, void *payload)
-{
-  fault_alloc *f = payload;
-  if (++f->calls == f->fail_at)
-    return NULL;
-  if (!p)
-    f->live++;
-  return realloc(p, n);
-}
-
-static void fa_free(void *p, void *payload)
-{
-  fault_alloc *f = payload;
-  if (p)
-    f->live--;
-  free(p);
-}
 
 static void test_graph__allocation_failure_is_enomem_without_leaks(void)
 {
@@ -1249,8 +1219,8 @@ static void test_graph__allocation_failure_is_enomem_without_leaks(void)
   static const double b1[] = { 50, 0, 50, 50, 50, 100, 50, 200, 50, 300 };
   static const double b2[] = { 0, 50, 50, 50, 100, 50, 200, 50 };
   static tgis_road_in roads[2 * GRID * (GRID - 1) + 2];
-  fault_alloc fa = { 0, 0, 0 };
-  tgis_allocator a = { fa_malloc, fa_realloc, fa_free, &fa };
+  harness_fault fa = { 0, 0, 0 };
+  tgis_allocator a = { harness_fault_malloc, harness_fault_realloc, harness_fault_free, &fa };
   tgis_options o = TGIS_OPTIONS_INIT;
   tgis_ctx *ctx = NULL;
   enum { NPTS = 3000 };
