@@ -319,22 +319,22 @@ static void test_render__style_file_errors(void)
 
 /* Fail allocation N for N = 1, 2, ... until parsing succeeds: every
  * failure is TGIS_ENOMEM and leaks nothing (ASan checks). */
-typedef struct fail_alloc { int countdown; } fail_alloc;
-static void *fa_malloc(size_t n, void *p)
+typedef struct oom_alloc { int countdown; } oom_alloc;
+static void *oom_malloc(size_t n, void *p)
 {
-  fail_alloc *fa = p;
+  oom_alloc *fa = p;
   if (fa->countdown >= 0 && fa->countdown-- == 0)
     return NULL;
   return malloc(n);
 }
-static void *fa_realloc(void *ptr, size_t n, void *p)
+static void *oom_realloc(void *ptr, size_t n, void *p)
 {
-  fail_alloc *fa = p;
+  oom_alloc *fa = p;
   if (fa->countdown >= 0 && fa->countdown-- == 0)
     return NULL;
   return realloc(ptr, n);
 }
-static void fa_free(void *ptr, void *p) { (void)p; free(ptr); }
+static void oom_free(void *ptr, void *p) { (void)p; free(ptr); }
 
 static void test_render__out_of_memory_is_reported(void)
 {
@@ -344,8 +344,8 @@ static void test_render__out_of_memory_is_reported(void)
     "    filter: { land_use: [a, b] }\n"
     "    fill: { attribute: land_use, values: { a: \"#fff\", b: \"#000\" } }\n"
     "    label: { attribute: name }\n";
-  fail_alloc fa = { -1 };
-  tgis_allocator al = { fa_malloc, fa_realloc, fa_free, &fa };
+  oom_alloc fa = { -1 };
+  tgis_allocator al = { oom_malloc, oom_realloc, oom_free, &fa };
   tgis_options o = TGIS_OPTIONS_INIT;
   tgis_ctx *ctx = NULL;
   int n;

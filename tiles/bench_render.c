@@ -12,6 +12,10 @@
  *
  *   bench_render [--styles DIR] [--threads N] [--rounds N] [--level L]
  *                [--palette auto|exact|never] [--scale 1|2] [--out DIR]
+ *                [--png-sweep]
+ *
+ * --png-sweep renders the tiles once and encodes them with several PNG
+ * settings, printing time, size and palette use of each.
  */
 #include <math.h>
 #include <pthread.h>
@@ -385,10 +389,81 @@ static int write_samples(const char *dir, const char *styles, const city *c, tgi
   return rc;
 }
 
+/* Render the tiles once, then encode the same images with several
+ * settings: time, size and how many needed a quantised palette. */
+static int png_sweep(const tgis_style *style, const city *c, const tile *tiles, size_t n)
+{
+  static const struct { const char *name; int level; tgis_png_filter filter; tgis_png_palette pal;
+                        tgis_png_strategy strat; } sets[] = {
+    { "RGB, level 6, libpng's filter heuristic", 6, TGIS_PNG_FILTER_ALL, TGIS_PNG_PALETTE_NEVER, 0 },
+    { "RGB, level 6, sub filter", 6, TGIS_PNG_FILTER_SUB, TGIS_PNG_PALETTE_NEVER, 0 },
+    { "RGB, level 1, sub filter", 1, TGIS_PNG_FILTER_SUB, TGIS_PNG_PALETTE_NEVER, 0 },
+    { "RGB, level 1, no filter, RLE", 1, TGIS_PNG_FILTER_NONE, TGIS_PNG_PALETTE_NEVER, TGIS_PNG_STRATEGY_RLE },
+    { "palette, level 9", 9, TGIS_PNG_FILTER_NONE, TGIS_PNG_PALETTE_AUTO, 0 },
+    { "palette, level 6", 6, TGIS_PNG_FILTER_NONE, TGIS_PNG_PALETTE_AUTO, 0 },
+    { "palette, level 3", 3, TGIS_PNG_FILTER_NONE, TGIS_PNG_PALETTE_AUTO, 0 },
+    { "palette, level 2", 2, TGIS_PNG_FILTER_NONE, TGIS_PNG_PALETTE_AUTO, 0 },
+    { "palette, level 1", 1, TGIS_PNG_FILTER_NONE, TGIS_PNG_PALETTE_AUTO, 0 },
+    { "palette, level 1, RLE", 1, TGIS_PNG_FILTER_NONE, TGIS_PNG_PALETTE_AUTO, TGIS_PNG_STRATEGY_RLE },
+    { "palette, level 6, up filter", 6, TGIS_PNG_FILTER_UP, TGIS_PNG_PALETTE_AUTO, 0 },
+  };
+  tgis_ctx *ctx = NULL;
+  tgis_render_scratch *r = NULL;
+  tgis_tile_source src = tgis_source_mem_source(c->mem);
+  tgis_image *imgs = calloc(n, sizeof *imgs);
+  int rc = 1;
+  if (!imgs || tgis_open(&ctx, NULL, NULL) || tgis_render_scratch_new(&r, ctx))
+    goto done;
+  for (size_t i = 0; i < n; i++) {
+    tgis_image img;
+    if (tgis_render_tile(&img, r, style, &src, tiles[i].z, tiles[i].x, tiles[i].y, NULL))
+      goto done;
+    imgs[i] = img;
+    if (!(imgs[i].rgba = malloc((size_t)img.height * img.stride)))
+      goto done;
+    memcpy(imgs[i].rgba, img.rgba, (size_t)img.height * img.stride);
+  }
+  printf("%-42s %9s %9s %8s %9s\n", "PNG settings (same tiles)", "ms/tile", "KB/tile", "palette", "min PSNR");
+  for (size_t k = 0; k < sizeof sets / sizeof *sets; k++) {
+    tgis_png_options o = TGIS_PNG_OPTIONS_INIT;
+    double t = 0, bytes = 0, mp = INFINITY;
+    size_t pal = 0;
+    o.level = sets[k].level;
+    o.filter = sets[k].filter;
+    o.palette = sets[k].pal;
+    o.strategy = sets[k].strat;
+    for (int round = 0; round < 3; round++)
+      for (size_t i = 0; i < n; i++) {
+        uint8_t *png = NULL;
+        size_t len;
+        tgis_png_info info;
+        double t0 = cpu_ms();
+        if (tgis_png_encode(&png, &len, ctx, &imgs[i], &o, &info))
+          goto done;
+        t += cpu_ms() - t0;
+        bytes += (double)len;
+        pal += (size_t)info.palette;
+        if (info.quantised && info.psnr < mp)
+          mp = info.psnr;
+        tgis_png_free(ctx, png);
+      }
+    printf("%-42s %9.2f %9.1f %7zu%% %9.1f\n", sets[k].name, t / (3.0 * n), bytes / (3.0 * n) / 1024,
+           pal * 100 / (3 * n), mp);
+  }
+  rc = 0;
+done:
+  for (size_t i = 0; imgs && i < n; i++)
+    free(imgs[i].rgba);
+  free(imgs);
+  tgis_render_scratch_free(r);
+  tgis_close(ctx);
+  return rc;
+}
+
 int main(int argc, char **argv)
 {
   const char *styles = TGIS_STYLES_DIR, *out = NULL;
-  int threads = 1, rounds = 3, scale = 1;
+  int threads = 1, rounds = 3, scale = 1, sweep = 0;
   tgis_png_options popts = TGIS_PNG_OPTIONS_INIT;
   tgis_ctx *ctx = NULL;
   tgis_style *style = NULL;
@@ -408,13 +483,14 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[i], "--level") && i + 1 < argc) popts.level = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--scale") && i + 1 < argc) scale = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+    else if (!strcmp(argv[i], "--png-sweep")) sweep = 1;
     else if (!strcmp(argv[i], "--palette") && i + 1 < argc) {
       const char *p = argv[++i];
       popts.palette = !strcmp(p, "never") ? TGIS_PNG_PALETTE_NEVER
                     : !strcmp(p, "exact") ? TGIS_PNG_PALETTE_EXACT : TGIS_PNG_PALETTE_AUTO;
     } else {
       fprintf(stderr, "usage: %s [--styles DIR] [--threads N] [--rounds N] [--level L] "
-                      "[--palette auto|exact|never] [--scale 1|2] [--out DIR]\n", argv[0]);
+                      "[--palette auto|exact|never] [--scale 1|2] [--out DIR] [--png-sweep]\n", argv[0]);
       return 2;
     }
   }
@@ -449,6 +525,10 @@ int main(int argc, char **argv)
     for (int dy = 0; dy < ny; dy++)
       for (int dx = 0; dx < nx; dx++)
         tiles[n_tiles++] = (tile){ z, x0 - nx / 2 + dx, y0 - ny / 2 + dy };
+  }
+  if (sweep) {
+    rc = png_sweep(style, &c, tiles, n_tiles);
+    goto done;
   }
   for (int t = 0; t < threads; t++) {
     memset(&jobs[t], 0, sizeof jobs[t]);

@@ -8,8 +8,8 @@
  * than RGBA. Beyond 256 it reduces the colours with a median cut that
  * keeps the most common colours exact, and writes the palette only if the
  * result stays above a PSNR floor; otherwise RGB(A) with the sub filter.
- * The zlib level is the caller's (default 6; 1 is faster and a little
- * larger, see tiles/bench_render).
+ * The zlib level is the caller's; the default, 2, costs half of level 6's
+ * time for tiles about 15% larger (tiles/bench_render --png-sweep).
  *
  * libpng reports errors by longjmp; that is confined to write_png(), which
  * touches nothing but libpng and the output buffer.
@@ -76,6 +76,7 @@ typedef struct png_job {
   int strip_alpha;           /* RGBA rows written as RGB */
   int filter;                /* PNG_FILTER_* mask */
   int level;
+  int rle;                   /* Z_RLE strategy */
   const png_color *plte;
   int n_plte;
   const png_byte *trns;
@@ -100,6 +101,8 @@ static int write_png(encoder *e, const png_job *j)
     png_error(png, "cannot create the libpng info");
   png_set_write_fn(png, e, on_write, on_flush);
   png_set_compression_level(png, j->level);
+  if (j->rle)
+    png_set_compression_strategy(png, 3 /* Z_RLE */);
   png_set_compression_buffer_size(png, 65536);  /* fewer, larger IDAT chunks */
   png_set_filter(png, PNG_FILTER_TYPE_BASE, j->filter);
   png_set_IHDR(png, info, (png_uint_32)j->width, (png_uint_32)j->height, j->bit_depth,
@@ -151,32 +154,41 @@ typedef struct qcolour {
 } qcolour;
 
 typedef struct qbox {
-  int lo, hi;                /* colours [lo, hi) of the sorted array */
-  uint64_t weight;
-  int axis;                  /* channel of widest weighted spread */
-  double score;
+  int lo, hi;                /* colours [lo, hi) of the working array */
+  uint64_t weight;           /* pixels */
+  uint64_t sum[4], sum2[4];  /* per channel: sum of v and v^2 over pixels */
+  int axis;                  /* channel of widest spread */
+  double score;              /* squared error around the mean; -1: cannot split */
 } qbox;
 
-static void box_stats(qbox *b, const qcolour *cs)
+static void box_sum(qbox *b, const qcolour *cs)
+{
+  memset(b->sum, 0, sizeof b->sum);
+  memset(b->sum2, 0, sizeof b->sum2);
+  b->weight = 0;
+  for (int i = b->lo; i < b->hi; i++) {
+    uint64_t n = cs[i].count;
+    b->weight += n;
+    for (int ch = 0; ch < 4; ch++) {
+      uint64_t v = cs[i].c[ch];
+      b->sum[ch] += v * n;
+      b->sum2[ch] += v * v * n;
+    }
+  }
+}
+
+static void box_score(qbox *b)
 {
   double best = -1;
-  b->weight = 0;
-  for (int i = b->lo; i < b->hi; i++)
-    b->weight += cs[i].count;
   for (int ch = 0; ch < 4; ch++) {
-    double s = 0, s2 = 0, var;
-    for (int i = b->lo; i < b->hi; i++) {
-      double v = cs[i].c[ch];
-      s += v * cs[i].count;
-      s2 += v * v * cs[i].count;
-    }
-    var = s2 - s * s / (double)b->weight;   /* squared error of the box's mean */
+    double s = (double)b->sum[ch];
+    double var = (double)b->sum2[ch] - s * s / (double)b->weight;
     if (var > best) {
       best = var;
       b->axis = ch;
     }
   }
-  b->score = b->hi - b->lo > 1 ? best : -1;
+  b->score = b->hi - b->lo > 1 && best > 0 ? best : -1;
 }
 
 /* Split box b at the weighted median of its widest channel: a histogram of
@@ -184,19 +196,15 @@ static void box_stats(qbox *b, const qcolour *cs)
 static int split_box(qcolour *cs, const qbox *b)
 {
   uint64_t hist[256] = { 0 }, half = b->weight / 2, acc = 0;
-  int ch = b->axis, m = 0, lo = b->lo, hi = b->hi - 1;
+  int ch = b->axis, m = 0, top = 255, lo = b->lo, hi = b->hi - 1;
   for (int i = b->lo; i < b->hi; i++)
     hist[cs[i].c[ch]] += cs[i].count;
   while (m < 255 && acc + hist[m] <= half)
     acc += hist[m++];
-  /* Left: values <= m; if that takes everything, values < m. */
-  {
-    int all = 1;
-    for (int i = b->lo; i < b->hi && all; i++)
-      all = cs[i].c[ch] <= m;
-    if (all)
-      m--;
-  }
+  while (top > 0 && hist[top] == 0)
+    top--;
+  if (m >= top)      /* keep the largest value on the right */
+    m = top - 1;
   while (lo <= hi) {
     if (cs[lo].c[ch] <= m) {
       lo++;
@@ -268,11 +276,13 @@ static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint3
   if (np < n) {
     boxes[nb].lo = np;
     boxes[nb].hi = n;
-    box_stats(&boxes[nb++], cs);
+    box_sum(&boxes[nb], cs);
+    box_score(&boxes[nb++]);
   }
   while (np + nb < max) {
     int bi = -1, cut;
     double best = 0;
+    qbox *b, *c, *small, *large;
     for (int i = 0; i < nb; i++)
       if (boxes[i].score > best) {
         best = boxes[i].score;
@@ -280,27 +290,34 @@ static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint3
       }
     if (bi < 0)
       break;
-    cut = split_box(cs, &boxes[bi]);
-    if (cut <= boxes[bi].lo || cut >= boxes[bi].hi) {
-      boxes[bi].score = -1;         /* cannot split: one value */
-      continue;
+    b = &boxes[bi];
+    cut = split_box(cs, b);
+    c = &boxes[nb++];
+    c->lo = cut;
+    c->hi = b->hi;
+    b->hi = cut;
+    /* Sum the smaller half; the other is the parent minus it. */
+    small = b->hi - b->lo <= c->hi - c->lo ? b : c;
+    large = small == b ? c : b;
+    {
+      const qbox parent = *b;   /* its sums are still the whole box's */
+      box_sum(small, cs);
+      large->weight = parent.weight - small->weight;
+      for (int ch = 0; ch < 4; ch++) {
+        large->sum[ch] = parent.sum[ch] - small->sum[ch];
+        large->sum2[ch] = parent.sum2[ch] - small->sum2[ch];
+      }
     }
-    boxes[nb].lo = cut;
-    boxes[nb].hi = boxes[bi].hi;
-    boxes[bi].hi = cut;
-    box_stats(&boxes[bi], cs);
-    box_stats(&boxes[nb++], cs);
+    box_score(b);
+    box_score(c);
   }
   for (int i = 0; i < nb; i++) {
-    double sum[4] = { 0, 0, 0, 0 }, w = (double)boxes[i].weight;
+    double w = (double)boxes[i].weight;
     uint32_t v = 0;
-    for (int k = boxes[i].lo; k < boxes[i].hi; k++) {
-      for (int ch = 0; ch < 4; ch++)
-        sum[ch] += (double)cs[k].c[ch] * cs[k].count;
+    for (int k = boxes[i].lo; k < boxes[i].hi; k++)
       cs[k].slot = (int16_t)np;
-    }
     for (int ch = 0; ch < 4; ch++)
-      v |= (uint32_t)lround(sum[ch] / w) << (8 * ch);
+      v |= (uint32_t)lround((double)boxes[i].sum[ch] / w) << (8 * ch);
     if ((v >> 24) == 0)
       v = 0;
     pal[np++] = v;
@@ -488,6 +505,7 @@ tgis_status tgis_png_encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const
   j.width = img->width;
   j.height = img->height;
   j.level = o.level;
+  j.rle = o.strategy == TGIS_PNG_STRATEGY_RLE;
   j.rows = rows;
   if (n > 0) {
     /* Translucent entries first, so tRNS can stop at the last of them. */

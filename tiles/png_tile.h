@@ -2,7 +2,7 @@
  * png_tile.h -- PNG encoding of rendered tiles, tuned for speed and size.
  *
  * Encoding dominates the time of a simple tile, so the encoder picks its
- * settings for map tiles: a fast zlib level, no row filter for palette
+ * settings for map tiles: a fast zlib level (2), no row filter for palette
  * images, and an 8-bit (or smaller) palette whenever the tile has at most
  * 256 colours, or its colours reduce to 256 without a visible change.
  */
@@ -37,6 +37,11 @@ typedef enum tgis_png_filter {
   TGIS_PNG_FILTER_ALL          /**< libpng's per-row heuristic (slow) */
 } tgis_png_filter;
 
+typedef enum tgis_png_strategy {
+  TGIS_PNG_STRATEGY_DEFAULT = 0,  /**< zlib's default (filtered for RGB) */
+  TGIS_PNG_STRATEGY_RLE           /**< Z_RLE: runs only, fastest */
+} tgis_png_strategy;
+
 /** Encoder settings; initialise with TGIS_PNG_OPTIONS_INIT. */
 typedef struct tgis_png_options {
   unsigned int version;        /**< TGIS_PNG_OPTIONS_VERSION */
@@ -44,11 +49,13 @@ typedef struct tgis_png_options {
   tgis_png_filter filter;
   tgis_png_palette palette;
   double min_psnr;             /**< dB a quantised palette must keep */
+  tgis_png_strategy strategy;
 } tgis_png_options;
 
 #define TGIS_PNG_OPTIONS_VERSION 1
 #define TGIS_PNG_OPTIONS_INIT \
-  { TGIS_PNG_OPTIONS_VERSION, 6, TGIS_PNG_FILTER_AUTO, TGIS_PNG_PALETTE_AUTO, 42.0 }
+  { TGIS_PNG_OPTIONS_VERSION, 2, TGIS_PNG_FILTER_AUTO, TGIS_PNG_PALETTE_AUTO, 42.0, \
+    TGIS_PNG_STRATEGY_DEFAULT }
 
 /** What the encoder chose. */
 typedef struct tgis_png_info {
