@@ -296,29 +296,23 @@ static void *run_job(void *arg)
   t0 = now_ms();
   for (int round = 0; round < j->rounds; round++) {
     for (size_t i = 0; i < j->n_tiles; i++) {
-      tgis_image img;
       uint8_t *png = NULL;
       size_t len = 0;
-      tgis_png_info info;
       const tgis_render_stats *s;
-      double e0;
-      if ((j->st = tgis_render_tile(&img, r, j->style, &j->src, j->tiles[i].z, j->tiles[i].x,
-                                    j->tiles[i].y, &ro)))
+      if ((j->st = tgis_render_tile_png(&png, &len, r, j->style, &j->src, j->tiles[i].z,
+                                        j->tiles[i].x, j->tiles[i].y, &ro, &j->popts)))
         goto done;
-      e0 = cpu_ms();
-      if ((j->st = tgis_png_encode(&png, &len, ctx, &img, &j->popts, &info)))
-        goto done;
-      j->encode += cpu_ms() - e0;
       s = tgis_render_last_stats(r);
       j->query += s->query_ms;
       j->draw += s->draw_ms;
       j->label += s->label_ms;
       j->convert += s->convert_ms;
+      j->encode += s->encode_ms;
       j->bytes += (double)len;
-      j->palette += (size_t)info.palette;
-      j->quantised += (size_t)info.quantised;
-      if (info.quantised && info.psnr < j->min_psnr)
-        j->min_psnr = info.psnr;
+      j->palette += (size_t)s->png.palette;
+      j->quantised += (size_t)s->png.quantised;
+      if (s->png.quantised && s->png.psnr < j->min_psnr)
+        j->min_psnr = s->png.psnr;
       j->count++;
       tgis_png_free(ctx, png);
     }
@@ -564,9 +558,8 @@ int main(int argc, char **argv)
     }
     printf("tiles: %zu (%zu distinct z15-z16 tiles x %d rounds), theme base, scale %d, "
            "zlib level %d, %d thread(s)\n", n, n_tiles, rounds, scale, popts.level, threads);
-    printf("per tile: query %.2f ms, draw %.2f ms, labels %.2f ms, convert %.2f ms, "
-           "encode %.2f ms, total %.2f ms\n", q / n, d / n, l / n, cv / n, e / n,
-           (q + d + l + cv + e) / n);
+    printf("per tile: query %.2f ms, draw %.2f ms, labels %.2f ms, encode %.2f ms, "
+           "total %.2f ms\n", q / n, d / n, l / n, e / n, (q + d + l + cv + e) / n);
     printf("png: average %.1f KB, %zu%% palette (%zu%% quantised, lowest PSNR %.1f dB)\n",
            b / n / 1024, pal * 100 / n, qu * 100 / n, mp);
     printf("throughput: %.1f tiles/s per core (CPU time), %.1f tiles/s wall-clock on %d "

@@ -133,6 +133,79 @@ static uint32_t load_px(const uint8_t *p)
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* The pixels to encode: straight RGBA bytes, or Cairo's premultiplied
+ * native-endian ARGB words (the renderer's own surface: colours are counted
+ * on those directly, and only palette entries are un-premultiplied). */
+typedef struct pixels {
+  const uint8_t *data;
+  size_t stride;
+  int w, h;
+  int argb;
+} pixels;
+
+/* A pixel as a colour key: RGBA bytes r | g<<8 | b<<16 | a<<24, or the ARGB
+ * word b | g<<8 | r<<16 | a<<24 premultiplied. Channel k is byte k either
+ * way, alpha is byte 3; invisible pixels are all 0. */
+static inline uint32_t px_key(const pixels *p, const uint8_t *row, int x)
+{
+  uint32_t v;
+  if (!p->argb)
+    return load_px(row + 4 * x);
+  memcpy(&v, row + 4 * x, 4);
+  return v >> 24 ? v : 0;
+}
+
+/* A key as straight RGBA (r | g<<8 | b<<16 | a<<24). */
+static uint32_t key_rgba(uint32_t v, int argb)
+{
+  uint32_t a = v >> 24, r, g, b;
+  if (!argb || a == 0)
+    return v;
+  r = (v >> 16) & 255;
+  g = (v >> 8) & 255;
+  b = v & 255;
+  if (a != 255) {
+    r = (r * 255 + a / 2) / a;
+    g = (g * 255 + a / 2) / a;
+    b = (b * 255 + a / 2) / a;
+  }
+  return r | g << 8 | b << 16 | a << 24;
+}
+
+void tgis_png__argb_to_rgba(uint8_t *dst, size_t dst_stride, const uint8_t *src,
+                            size_t src_stride, int w, int h)
+{
+  for (int y = 0; y < h; y++) {
+    const uint8_t *s = src + (size_t)y * src_stride;
+    uint8_t *d = dst + (size_t)y * dst_stride;
+    for (int x = 0; x < w; x++, d += 4) {
+      uint32_t v, a;
+      memcpy(&v, s + 4 * (size_t)x, 4);
+      a = v >> 24;
+      if (a == 255) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* Opaque, most pixels: reorder the bytes, one store. */
+        uint32_t o = ((v >> 16) & 0xffu) | (v & 0xff00u) | ((v & 0xffu) << 16) | 0xff000000u;
+        memcpy(d, &o, 4);
+#else
+        d[0] = (uint8_t)(v >> 16);
+        d[1] = (uint8_t)(v >> 8);
+        d[2] = (uint8_t)v;
+        d[3] = 255;
+#endif
+      } else if (a == 0) {
+        memset(d, 0, 4);
+      } else {
+        uint32_t o = key_rgba(v, 1);
+        d[0] = (uint8_t)o;
+        d[1] = (uint8_t)(o >> 8);
+        d[2] = (uint8_t)(o >> 16);
+        d[3] = (uint8_t)a;
+      }
+    }
+  }
+}
+
 static uint32_t hash32(uint32_t v)
 {
   v ^= v >> 16;
@@ -325,50 +398,34 @@ static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint3
   return np;
 }
 
-/*
- * Palette indices for an image: one pass counts the distinct colours in a
- * hash table (a pixel equal to its left or upper neighbour skips the
- * lookup, which is most pixels of a map) and notes each pixel's colour;
- * up to 256 colours the palette is exact, beyond that median_cut() makes
- * one and *psnr says how close it is. Returns the palette size, 0 when
- * there are too many colours to try (or exact_only and more than 256),
- * -1 when out of memory.
- */
-static int make_palette(tgis_ctx *ctx, const tgis_image *img, int exact_only, uint32_t *pal,
-                        uint8_t *idx, double *psnr)
+/* The histogram pass of make_palette(), for one pixel format (a constant
+ * when inlined, so the loop is specialised). Returns the number of
+ * colours, or -1 past `max`. */
+static inline __attribute__((always_inline)) int histogram(const pixels *img, int argb,
+                                                           int32_t *table, qcolour *cs,
+                                                           uint16_t *pix, int max)
 {
-  qcolour *cs = NULL, *tmp = NULL;
-  int32_t *table = NULL;
-  uint16_t *pix = NULL;
-  qbox *boxes = NULL;
-  int n = 0, np = -1;
-  size_t w = (size_t)img->width, h = (size_t)img->height;
-  double sse = 0;
-  *psnr = INFINITY;
-  if (!(table = tgis__malloc(ctx, QHSIZE * sizeof *table)) ||
-      !(cs = tgis__malloc(ctx, QMAX_DISTINCT * sizeof *cs)) ||
-      !(pix = tgis__malloc(ctx, w * h * sizeof *pix)))
-    goto done;
-  memset(table, 0xff, QHSIZE * sizeof *table);
+  size_t w = (size_t)img->w, h = (size_t)img->h;
+  pixels p = *img;
+  int n = 0;
+  p.argb = argb;
   for (size_t y = 0; y < h; y++) {
-    const uint8_t *row = img->rgba + y * img->stride, *up = row - img->stride;
+    const uint8_t *row = p.data + y * p.stride, *up = row - p.stride;
     uint16_t *out = pix + y * w;
     uint32_t last = 0;
     int32_t last_i = -1;
     for (size_t x = 0; x < w; x++) {
-      uint32_t v = load_px(row + 4 * x);
+      uint32_t v = px_key(&p, row, (int)x);
       if (v != last || last_i < 0) {
-        if (y > 0 && load_px(up + 4 * x) == v) {
+        if (y > 0 && px_key(&p, up, (int)x) == v) {
           last_i = out[x - w];
         } else {
           uint32_t hh = hash32(v) & (QHSIZE - 1);
           while (table[hh] >= 0 && cs[table[hh]].v != v)
             hh = (hh + 1) & (QHSIZE - 1);
           if (table[hh] < 0) {
-            if (n == QMAX_DISTINCT || (exact_only && n == 256)) {
-              np = 0;
-              goto done;
-            }
+            if (n == max)
+              return -1;
             table[hh] = n;
             cs[n].v = v;
             cs[n].count = 0;
@@ -382,6 +439,42 @@ static int make_palette(tgis_ctx *ctx, const tgis_image *img, int exact_only, ui
       }
       cs[last_i].count++;
       out[x] = (uint16_t)last_i;
+    }
+  }
+  return n;
+}
+
+/*
+ * Palette indices for an image: one pass counts the distinct colours in a
+ * hash table (a pixel equal to its left or upper neighbour skips the
+ * lookup, which is most pixels of a map) and notes each pixel's colour;
+ * up to 256 colours the palette is exact, beyond that median_cut() makes
+ * one and *psnr says how close it is. Returns the palette size, 0 when
+ * there are too many colours to try (or exact_only and more than 256),
+ * -1 when out of memory.
+ */
+static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32_t *pal,
+                        uint8_t *idx, double *psnr)
+{
+  qcolour *cs = NULL, *tmp = NULL;
+  int32_t *table = NULL;
+  uint16_t *pix = NULL;
+  qbox *boxes = NULL;
+  int n = 0, np = -1;
+  size_t w = (size_t)img->w, h = (size_t)img->h;
+  double sse = 0;
+  *psnr = INFINITY;
+  if (!(table = tgis__malloc(ctx, QHSIZE * sizeof *table)) ||
+      !(cs = tgis__malloc(ctx, QMAX_DISTINCT * sizeof *cs)) ||
+      !(pix = tgis__malloc(ctx, w * h * sizeof *pix)))
+    goto done;
+  memset(table, 0xff, QHSIZE * sizeof *table);
+  {
+    int max = exact_only ? 256 : QMAX_DISTINCT;
+    n = img->argb ? histogram(img, 1, table, cs, pix, max) : histogram(img, 0, table, cs, pix, max);
+    if (n < 0) {
+      np = 0;
+      goto done;
     }
   }
   if (n <= 256) {
@@ -413,7 +506,7 @@ static int make_palette(tgis_ctx *ctx, const tgis_image *img, int exact_only, ui
      * differences hidden by transparency do not count). */
     for (int i = 0; i < n; i++) {
       uint32_t p = pal[cs[i].slot];
-      double a0 = cs[i].c[3] / 255.0, a1 = (double)(p >> 24) / 255.0, da;
+      double a0 = img->argb ? 1 : cs[i].c[3] / 255.0, a1 = img->argb ? 1 : (double)(p >> 24) / 255.0, da;
       for (int ch = 0; ch < 3; ch++) {
         double d = cs[i].c[ch] * a0 - (double)((p >> (8 * ch)) & 255) * a1;
         sse += d * d * cs[i].count;
@@ -425,6 +518,22 @@ static int make_palette(tgis_ctx *ctx, const tgis_image *img, int exact_only, ui
       double mse = sse / ((double)w * (double)h * 4);
       *psnr = mse > 0 ? 10 * log10(255.0 * 255.0 / mse) : INFINITY;
     }
+  }
+  {
+    /* Translucent entries first, so that tRNS can stop at the last of
+     * them; folded into the one pass that writes the indices. */
+    uint32_t sorted[256];
+    uint8_t remap[256];
+    int k = 0;
+    for (int pass = 0; pass < 2; pass++)
+      for (int i = 0; i < np; i++)
+        if (((pal[i] >> 24) != 255) == !pass) {
+          remap[i] = (uint8_t)k;
+          sorted[k++] = pal[i];
+        }
+    memcpy(pal, sorted, (size_t)np * sizeof *pal);
+    for (int i = 0; i < n; i++)
+      cs[i].slot = (int16_t)remap[cs[i].slot];
   }
   for (size_t i = 0; i < w * h; i++)
     idx[i] = (uint8_t)cs[pix[i]].slot;
@@ -452,15 +561,15 @@ static int filter_mask(tgis_png_filter f, int palette)
   return palette ? PNG_FILTER_NONE : PNG_FILTER_SUB;
 }
 
-tgis_status tgis_png_encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const tgis_image *img,
-                            const tgis_png_options *opts, tgis_png_info *info)
+static tgis_status encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const pixels *img,
+                          const tgis_png_options *opts, tgis_png_info *info)
 {
   tgis_png_options o = TGIS_PNG_OPTIONS_INIT;
   tgis_png_info inf = { 0, 0, 0, 8, INFINITY };
   encoder e;
   png_job j;
   uint32_t pal[256];
-  uint8_t *idx = NULL;
+  uint8_t *idx = NULL, *rgba = NULL;
   png_bytep *rows = NULL;
   png_color plte[256];
   png_byte trns[256];
@@ -479,14 +588,14 @@ tgis_status tgis_png_encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const
                       TGIS_PNG_OPTIONS_VERSION);
   if (o.level < 0 || o.level > 9)
     return tgis__fail(ctx, TGIS_EINVAL, "png: zlib level %d outside 0..9", o.level);
-  if (img->width <= 0 || img->height <= 0 || img->width > 16384 || img->height > 16384 ||
-      img->stride < (size_t)img->width * 4 || !img->rgba)
-    return tgis__fail(ctx, TGIS_EINVAL, "png: bad image %dx%d", img->width, img->height);
+  if (img->w <= 0 || img->h <= 0 || img->w > 16384 || img->h > 16384 ||
+      img->stride < (size_t)img->w * 4 || !img->data)
+    return tgis__fail(ctx, TGIS_EINVAL, "png: bad image %dx%d", img->w, img->h);
 
-  if (!(rows = tgis__malloc(ctx, (size_t)img->height * sizeof *rows)))
+  if (!(rows = tgis__malloc(ctx, (size_t)img->h * sizeof *rows)))
     goto nomem;
   if (o.palette != TGIS_PNG_PALETTE_NEVER) {
-    if (!(idx = tgis__malloc(ctx, (size_t)img->width * (size_t)img->height)))
+    if (!(idx = tgis__malloc(ctx, (size_t)img->w * (size_t)img->h)))
       goto nomem;
     double psnr;
     n = make_palette(ctx, img, o.palette == TGIS_PNG_PALETTE_EXACT, pal, idx, &psnr);
@@ -502,31 +611,23 @@ tgis_status tgis_png_encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const
     }
   }
   memset(&j, 0, sizeof j);
-  j.width = img->width;
-  j.height = img->height;
+  j.width = img->w;
+  j.height = img->h;
   j.level = o.level;
   j.rle = o.strategy == TGIS_PNG_STRATEGY_RLE;
   j.rows = rows;
   if (n > 0) {
-    /* Translucent entries first, so tRNS can stop at the last of them. */
-    uint8_t remap[256];
-    int nt = 0, k = 0;
-    for (int pass = 0; pass < 2; pass++)
-      for (int i = 0; i < n; i++) {
-        int translucent = (pal[i] >> 24) != 255;
-        if (translucent != !pass)
-          continue;
-        remap[i] = (uint8_t)k;
-        plte[k].red = (png_byte)pal[i];
-        plte[k].green = (png_byte)(pal[i] >> 8);
-        plte[k].blue = (png_byte)(pal[i] >> 16);
-        trns[k] = (png_byte)(pal[i] >> 24);
-        if (translucent)
-          nt = k + 1;
-        k++;
-      }
-    for (size_t i = 0, m = (size_t)img->width * (size_t)img->height; i < m; i++)
-      idx[i] = remap[idx[i]];
+    /* make_palette() put the translucent entries first. */
+    int nt = 0;
+    for (int i = 0; i < n; i++) {
+      uint32_t c = key_rgba(pal[i], img->argb);
+      plte[i].red = (png_byte)c;
+      plte[i].green = (png_byte)(c >> 8);
+      plte[i].blue = (png_byte)(c >> 16);
+      trns[i] = (png_byte)(c >> 24);
+      if (trns[i] != 255)
+        nt = i + 1;
+    }
     j.colour_type = PNG_COLOR_TYPE_PALETTE;
     j.bit_depth = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
     j.plte = plte;
@@ -534,15 +635,25 @@ tgis_status tgis_png_encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const
     j.trns = nt ? trns : NULL;
     j.n_trns = nt;
     j.filter = filter_mask(o.filter, 1);
-    for (int y = 0; y < img->height; y++)
-      rows[y] = idx + (size_t)y * (size_t)img->width;
+    for (int y = 0; y < img->h; y++)
+      rows[y] = idx + (size_t)y * (size_t)img->w;
     inf.palette = 1;
     inf.colours = n;
     inf.bit_depth = j.bit_depth;
   } else {
-    for (int y = 0; y < img->height && opaque; y++) {
-      const uint8_t *row = img->rgba + (size_t)y * img->stride;
-      for (int x = 0; x < img->width; x++)
+    const uint8_t *base = img->data;
+    size_t stride = img->stride;
+    if (img->argb) {
+      /* Truecolour wants straight RGBA rows. */
+      if (!(rgba = tgis__malloc(ctx, (size_t)img->w * (size_t)img->h * 4)))
+        goto nomem;
+      tgis_png__argb_to_rgba(rgba, (size_t)img->w * 4, img->data, img->stride, img->w, img->h);
+      base = rgba;
+      stride = (size_t)img->w * 4;
+    }
+    for (int y = 0; y < img->h && opaque; y++) {
+      const uint8_t *row = base + (size_t)y * stride;
+      for (int x = 0; x < img->w; x++)
         if (row[4 * x + 3] != 255) {
           opaque = 0;
           break;
@@ -552,8 +663,8 @@ tgis_status tgis_png_encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const
     j.strip_alpha = opaque;
     j.bit_depth = 8;
     j.filter = filter_mask(o.filter, 0);
-    for (int y = 0; y < img->height; y++)
-      rows[y] = img->rgba + (size_t)y * img->stride;
+    for (int y = 0; y < img->h; y++)
+      rows[y] = (png_bytep)(uintptr_t)(base + (size_t)y * stride);   /* libpng only reads */
     inf.quantised = 0;
     inf.psnr = INFINITY;
   }
@@ -570,13 +681,40 @@ tgis_status tgis_png_encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const
     *info = inf;
   goto done;
 nomem:
-  st = tgis__fail(ctx, TGIS_ENOMEM, "png: out of memory encoding a %dx%d image", img->width,
-                  img->height);
+  st = tgis__fail(ctx, TGIS_ENOMEM, "png: out of memory encoding a %dx%d image", img->w,
+                  img->h);
 done:
   tgis__free(ctx, e.data);
   tgis__free(ctx, idx);
+  tgis__free(ctx, rgba);
   tgis__free(ctx, rows);
   return st;
+}
+
+tgis_status tgis_png_encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const tgis_image *img,
+                            const tgis_png_options *opts, tgis_png_info *info)
+{
+  pixels px;
+  assert(img);
+  px.data = img->rgba;
+  px.stride = img->stride;
+  px.w = img->width;
+  px.h = img->height;
+  px.argb = 0;
+  return encode(out, out_len, ctx, &px, opts, info);
+}
+
+tgis_status tgis_png__encode_argb(uint8_t **out, size_t *out_len, tgis_ctx *ctx,
+                                  const uint8_t *argb, size_t stride, int w, int h,
+                                  const tgis_png_options *opts, tgis_png_info *info)
+{
+  pixels px;
+  px.data = argb;
+  px.stride = stride;
+  px.w = w;
+  px.h = h;
+  px.argb = 1;
+  return encode(out, out_len, ctx, &px, opts, info);
 }
 
 tgis_status tgis_png_decode(tgis_image *out, tgis_ctx *ctx, const uint8_t *png, size_t len)

@@ -84,6 +84,19 @@ tgis_status tgis_png_encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const
  */
 tgis_status tgis_png_decode(tgis_image *out, tgis_ctx *ctx, const uint8_t *png, size_t len);
 
+/**
+ * Module-internal: encode Cairo's premultiplied native-endian ARGB32
+ * pixels directly, as tgis_png_encode() does RGBA (the renderer's PNG path
+ * skips converting every pixel).
+ */
+tgis_status tgis_png__encode_argb(uint8_t **out, size_t *out_len, tgis_ctx *ctx,
+                                  const uint8_t *argb, size_t stride, int w, int h,
+                                  const tgis_png_options *opts, tgis_png_info *info);
+
+/** Module-internal: premultiplied ARGB32 rows into straight RGBA rows. */
+void tgis_png__argb_to_rgba(uint8_t *dst, size_t dst_stride, const uint8_t *src,
+                            size_t src_stride, int w, int h);
+
 /** Free memory returned by this module. If p is NULL nothing occurs. */
 void tgis_png_free(tgis_ctx *ctx, void *p);
 

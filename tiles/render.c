@@ -1468,39 +1468,6 @@ static tgis_status ensure_surface(tgis_render_scratch *r, int w, int h)
   return TGIS_OK;
 }
 
-/* Cairo's premultiplied native-endian ARGB into straight RGBA bytes. */
-static void to_rgba(uint8_t *dst, cairo_surface_t *sf, int w, int h)
-{
-  const unsigned char *src = cairo_image_surface_get_data(sf);
-  int sstride = cairo_image_surface_get_stride(sf);
-  for (int y = 0; y < h; y++) {
-    const uint32_t *s = (const uint32_t *)(const void *)(src + (size_t)y * (size_t)sstride);
-    uint8_t *d = dst + (size_t)y * (size_t)w * 4;
-    for (int x = 0; x < w; x++, d += 4) {
-      uint32_t v = s[x], a = v >> 24;
-      if (a == 255) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* Opaque, most pixels: reorder the bytes, one store. */
-        uint32_t o = ((v >> 16) & 0xffu) | (v & 0xff00u) | ((v & 0xffu) << 16) | 0xff000000u;
-        memcpy(d, &o, 4);
-#else
-        d[0] = (uint8_t)(v >> 16);
-        d[1] = (uint8_t)(v >> 8);
-        d[2] = (uint8_t)v;
-        d[3] = 255;
-#endif
-      } else if (a == 0) {
-        memset(d, 0, 4);
-      } else {
-        d[0] = (uint8_t)((((v >> 16) & 255) * 255 + a / 2) / a);
-        d[1] = (uint8_t)((((v >> 8) & 255) * 255 + a / 2) / a);
-        d[2] = (uint8_t)(((v & 255) * 255 + a / 2) / a);
-        d[3] = (uint8_t)a;
-      }
-    }
-  }
-}
-
 /* ---- entry points -------------------------------------------------------- */
 
 tgis_status tgis_render_tile_bounds(tgis_extent *out, int z, int x, int y)
@@ -1519,9 +1486,10 @@ tgis_status tgis_render_tile_bounds(tgis_extent *out, int z, int x, int y)
   return TGIS_OK;
 }
 
-tgis_status tgis_render_tile(tgis_image *out, tgis_render_scratch *r, const tgis_style *style,
-                             const tgis_tile_source *src, int z, int x, int y,
-                             const tgis_render_options *opts)
+/* Render into the scratch's Cairo surface (premultiplied ARGB). */
+static tgis_status render(tgis_render_scratch *r, const tgis_style *style,
+                          const tgis_tile_source *src, int z, int x, int y,
+                          const tgis_render_options *opts)
 {
   tgis_render_options o = TGIS_RENDER_OPTIONS_INIT;
   tgis_ctx *ctx;
@@ -1531,9 +1499,8 @@ tgis_status tgis_render_tile(tgis_image *out, tgis_render_scratch *r, const tgis
   int w, h;
   double t0;
 
-  assert(out && r && src);
+  assert(r && src);
   ctx = r->ctx;
-  memset(out, 0, sizeof *out);
   memset(&r->stats, 0, sizeof r->stats);
   tgis__clear_error(ctx);
   if (opts)
@@ -1557,8 +1524,7 @@ tgis_status tgis_render_tile(tgis_image *out, tgis_render_scratch *r, const tgis
   w = h = (TGIS_TILE_SIZE + 2 * o.gutter) * o.scale;
   if (ensure_surface(r, w, h))
     return tgis__fail(ctx, TGIS_ENOMEM, "render: cannot create a %dx%d surface", w, h);
-  if (reserve(ctx, &r->ls, &r->cap_ls, style->n_layers, sizeof *r->ls) ||
-      reserve(ctx, &r->rgba, &r->rgba_cap, (size_t)w * (size_t)h * 4, 1))
+  if (reserve(ctx, &r->ls, &r->cap_ls, style->n_layers, sizeof *r->ls))
     return tgis__fail(ctx, TGIS_ENOMEM, "render: out of memory");
 
   memset(&fr, 0, sizeof fr);
@@ -1624,12 +1590,30 @@ tgis_status tgis_render_tile(tgis_image *out, tgis_render_scratch *r, const tgis
     return tgis__fail(ctx, TGIS_ENOMEM, "render: cairo: %s",
                       cairo_status_to_string(cairo_status(r->cr)));
 
+  return TGIS_OK;
+}
+
+tgis_status tgis_render_tile(tgis_image *out, tgis_render_scratch *r, const tgis_style *style,
+                             const tgis_tile_source *src, int z, int x, int y,
+                             const tgis_render_options *opts)
+{
+  tgis_status st;
+  size_t n;
+  double t0;
+  assert(out);
+  memset(out, 0, sizeof *out);
+  if ((st = render(r, style, src, z, x, y, opts)))
+    return st;
+  n = (size_t)r->sw * (size_t)r->sh * 4;
+  if (reserve(r->ctx, &r->rgba, &r->rgba_cap, n, 1))
+    return tgis__fail(r->ctx, TGIS_ENOMEM, "render: out of memory");
   t0 = now_ms();
-  to_rgba(r->rgba, r->surface, w, h);
+  tgis_png__argb_to_rgba(r->rgba, (size_t)r->sw * 4, cairo_image_surface_get_data(r->surface),
+                         (size_t)cairo_image_surface_get_stride(r->surface), r->sw, r->sh);
   r->stats.convert_ms = now_ms() - t0;
-  out->width = w;
-  out->height = h;
-  out->stride = (size_t)w * 4;
+  out->width = r->sw;
+  out->height = r->sh;
+  out->stride = (size_t)r->sw * 4;
   out->rgba = r->rgba;
   return TGIS_OK;
 }
@@ -1639,16 +1623,19 @@ tgis_status tgis_render_tile_png(uint8_t **png, size_t *png_len, tgis_render_scr
                                  int z, int x, int y, const tgis_render_options *opts,
                                  const tgis_png_options *popts)
 {
-  tgis_image img;
   tgis_status st;
   double t0;
   assert(png && png_len);
   *png = NULL;
   *png_len = 0;
-  if ((st = tgis_render_tile(&img, r, style, src, z, x, y, opts)))
+  if ((st = render(r, style, src, z, x, y, opts)))
     return st;
+  /* Straight from Cairo's pixels: the encoder counts colours on them and
+   * converts only palette entries. */
   t0 = now_ms();
-  st = tgis_png_encode(png, png_len, r->ctx, &img, popts, NULL);
+  st = tgis_png__encode_argb(png, png_len, r->ctx, cairo_image_surface_get_data(r->surface),
+                             (size_t)cairo_image_surface_get_stride(r->surface), r->sw, r->sh,
+                             popts, &r->stats.png);
   r->stats.encode_ms = now_ms() - t0;
   return st;
 }

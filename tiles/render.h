@@ -55,6 +55,7 @@ typedef struct tgis_render_stats {
   size_t drawn;           /**< feature/layer pairs drawn */
   size_t label_candidates;
   size_t labels;          /**< labels drawn */
+  tgis_png_info png;      /**< what tgis_render_tile_png() wrote */
 } tgis_render_stats;
 
 /**
