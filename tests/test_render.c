@@ -1240,6 +1240,75 @@ done:
   tgis_close(ctx);
 }
 
+/* tgis_render_tile_png() encodes Cairo's premultiplied pixels directly:
+ * decoded, it must match tgis_render_tile()'s RGBA (exactly for an exact
+ * palette or truecolour, within the PSNR floor for a quantised one), also
+ * for a transparent overlay with translucent colours. */
+static void test_render__tile_png_matches_rgba(void)
+{
+  fixture f;
+  tgis_render_scratch *r = NULL;
+  tgis_style *overlay = NULL;
+  ASSERT_OK_CTX(f.ctx, fixture_init(&f));
+  ASSERT_OK_CTX(f.ctx, tgis_render_scratch_new(&r, f.ctx));
+  ASSERT_OK_CTX(f.ctx, parse(&overlay, f.ctx, "overlay.yaml",
+    "layers:\n"
+    "  - source: parcels\n"
+    "    fill: { attribute: travel_min, classes: [{max: 10, colour: \"#1a964180\"}, {min: 10, colour: \"#d7191cc0\"}], default: \"#00000040\" }\n"
+    "    stroke: \"#ffffff99\"\n"
+    "  - source: roads\n"
+    "    stroke: \"#2c7cc4b0\"\n"
+    "    stroke_width: 3\n"
+    "    label: { attribute: name }\n"));
+  for (int k = 0; k < 4; k++) {
+    const tgis_style *st = k < 2 ? f.style : overlay;
+    tgis_png_options po = TGIS_PNG_OPTIONS_INIT;
+    tgis_image img, back;
+    uint8_t *rgba = NULL, *png = NULL;
+    size_t len = 0;
+    double sse = 0, psnr;
+    const tgis_render_stats *rs;
+    if (k % 2)
+      po.palette = TGIS_PNG_PALETTE_NEVER;
+    ASSERT_OK_CTX(f.ctx, tgis_render_tile(&img, r, st, &f.src, f.z, f.x, f.y, NULL));
+    rgba = copy_pixels(&img);
+    ASSERT(rgba != NULL);
+    if (tgis_render_tile_png(&png, &len, r, st, &f.src, f.z, f.x, f.y, NULL, &po) ||
+        tgis_png_decode(&back, f.ctx, png, len)) {
+      free(rgba);
+      tgis_png_free(f.ctx, png);
+      HARNESS_FAIL("%s", tgis_errmsg(f.ctx));
+      break;
+    }
+    rs = tgis_render_last_stats(r);
+    for (size_t i = 0; i < 256 * 256 * 4; i += 4) {
+      if (rgba[i + 3] == 0 && back.rgba[i + 3] == 0)
+        continue;
+      for (int c = 0; c < 4; c++) {
+        double d = (double)rgba[i + (size_t)c] - back.rgba[i + (size_t)c];
+        /* colour differences under low alpha are invisible: weigh them */
+        if (c < 3)
+          d *= rgba[i + 3] / 255.0;
+        sse += d * d;
+      }
+    }
+    psnr = sse > 0 ? 10 * log10(255.0 * 255.0 * 256 * 256 * 4 / sse) : INFINITY;
+    printf("     %s, %s: %s, PSNR %.1f dB, %zu bytes\n", k < 2 ? "base fixture" : "overlay",
+           k % 2 ? "truecolour" : "auto", rs->png.palette ? (rs->png.quantised ? "quantised palette"
+           : "exact palette") : "truecolour", psnr, len);
+    free(rgba);
+    tgis_png_free(f.ctx, png);
+    tgis_png_free(f.ctx, back.rgba);
+    if (k % 2 || !rs->png.quantised)
+      ASSERT(psnr > 50);   /* un-premultiplying rounds a little under alpha */
+    else
+      ASSERT(psnr >= po.min_psnr - 1);
+  }
+  tgis_style_free(overlay);
+  tgis_render_scratch_free(r);
+  fixture_free(&f);
+}
+
 /* ---- generalisation and threads ------------------------------------------ */
 
 static void test_render__tiny_features_are_skipped(void)
@@ -1349,6 +1418,7 @@ int main(void)
   RUN(test_render__overlapping_labels_draw_one);
   RUN(test_render__scale_2_has_the_same_content);
   RUN(test_render__png_roundtrip);
+  RUN(test_render__tile_png_matches_rgba);
   RUN(test_render__tiny_features_are_skipped);
   RUN(test_render__threads_share_style_and_source);
   return harness_report();

@@ -329,7 +329,7 @@ done:
 static int write_samples(const char *dir, const char *styles, const city *c, tgis_ctx *ctx)
 {
   static const char *const themes[] = { "base", "utilities", "facilities", "coverage" };
-  static const int zs[] = { 12, 14, 15, 16, 17, 18 };
+  static const int zs[] = { 11, 12, 13, 14, 15, 16, 17, 18 };
   tgis_render_scratch *r = NULL;
   tgis_tile_source src = tgis_source_mem_source(c->mem);
   double cx, cy;
@@ -367,8 +367,9 @@ static int write_samples(const char *dir, const char *styles, const city *c, tgi
                  scale == 2 ? "@2x" : "-wide");
         {
           const tgis_render_stats *s = tgis_render_last_stats(r);
-          printf("%s: %zu features, %zu drawn, %zu/%zu labels, %zu bytes\n", path, s->features,
-                 s->drawn, s->labels, s->label_candidates, len);
+          printf("%s: %zu features, %zu drawn, %zu/%zu labels, %zu bytes, %.1f ms\n", path,
+                 s->features, s->drawn, s->labels, s->label_candidates, len,
+                 s->query_ms + s->draw_ms + s->label_ms + s->encode_ms);
         }
         if ((f = fopen(path, "wb"))) {
           fwrite(png, 1, len, f);

@@ -24,6 +24,12 @@
  * Unlike greedy placement this depends only on candidates within reach of
  * the label itself, so with the query extended by three label reaches
  * both tiles of a label crossing their edge take the same decision.
+ *
+ * Where Cairo is slow for map work, measured with tiles/bench_render, two
+ * small rasterisers stand in: hairlines (strokes up to 1.5 px, i.e. parcel
+ * outlines) are drawn by distance-based coverage into a mask, and label
+ * halos are the glyph mask dilated, not stroked glyph outlines. Fills,
+ * wide strokes, symbols and glyphs stay Cairo's.
  */
 #include <assert.h>
 #include <math.h>
