@@ -1309,6 +1309,45 @@ static void test_render__tile_png_matches_rgba(void)
   fixture_free(&f);
 }
 
+/* One scratch, as a server worker uses it: every theme in turn, again and
+ * again, gives the same pixels each time. */
+static void test_render__one_scratch_renders_every_theme(void)
+{
+  static const char *const themes[] = { "base", "utilities", "facilities", "coverage" };
+  fixture f;
+  tgis_render_scratch *r = NULL;
+  tgis_style *st[4] = { NULL, NULL, NULL, NULL };
+  uint8_t *first[4] = { NULL, NULL, NULL, NULL };
+  ASSERT_OK_CTX(f.ctx, fixture_init(&f));
+  ASSERT_OK_CTX(f.ctx, tgis_render_scratch_new(&r, f.ctx));
+  for (int t = 0; t < 4; t++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.yaml", TGIS_STYLES_DIR, themes[t]);
+    if (tgis_style_load(&st[t], f.ctx, path))
+      HARNESS_FAIL("%s", tgis_errmsg(f.ctx));
+  }
+  for (int round = 0; round < 3 && !harness_cur_failed; round++)
+    for (int t = 0; t < 4 && !harness_cur_failed; t++) {
+      tgis_image img;
+      tgis_render_options o = TGIS_RENDER_OPTIONS_INIT;
+      o.scale = 1 + (round == 1);
+      if (tgis_render_tile(&img, r, st[t], &f.src, f.z, f.x, f.y, &o)) {
+        HARNESS_FAIL("%s: %s", themes[t], tgis_errmsg(f.ctx));
+        break;
+      }
+      if (round == 0)
+        first[t] = copy_pixels(&img);
+      else if (round == 2 && (!first[t] || memcmp(first[t], img.rgba, 256 * 256 * 4) != 0))
+        HARNESS_FAIL("%s renders differently the third time", themes[t]);
+    }
+  for (int t = 0; t < 4; t++) {
+    free(first[t]);
+    tgis_style_free(st[t]);
+  }
+  tgis_render_scratch_free(r);
+  fixture_free(&f);
+}
+
 /* ---- generalisation and threads ------------------------------------------ */
 
 static void test_render__tiny_features_are_skipped(void)
@@ -1421,5 +1460,6 @@ int main(void)
   RUN(test_render__tile_png_matches_rgba);
   RUN(test_render__tiny_features_are_skipped);
   RUN(test_render__threads_share_style_and_source);
+  RUN(test_render__one_scratch_renders_every_theme);
   return harness_report();
 }

@@ -1546,6 +1546,18 @@ static tgis_status render(tgis_render_scratch *r, const tgis_style *style,
   for (size_t i = 0; i < r->mcap; i++)
     r->mcache[i].text = SIZE_MAX;
 
+  {
+    /* A scratch that renders many themes: make room for this style's
+     * label fonts (indices are taken below, after any clearing). */
+    size_t need = 0;
+    for (size_t li = 0; li < style->n_layers; li++)
+      need += style->layers[li].label.attribute != NULL;
+    if ((size_t)r->n_fonts + need > MAX_FONTS) {
+      for (int i = 0; i < r->n_fonts; i++)
+        cairo_scaled_font_destroy(r->fonts[i].sf);
+      r->n_fonts = 0;
+    }
+  }
   for (size_t li = 0; li < style->n_layers; li++) {
     const tgis_style_layer *l = &style->layers[li];
     layer_state *ls = &r->ls[li];
