@@ -894,6 +894,87 @@ static void test_render__golden_check_sees_a_change(void)
   fixture_free(&f);
 }
 
+/* Thousands of mutated themes (bytes flipped, inserted, dropped, the file
+ * cut short): each parses or fails with "file:line:", never crashes. */
+static void test_render__mutated_styles_never_crash(void)
+{
+  static const char *const themes[] = { "base", "utilities", "facilities", "coverage" };
+  static const char *const tokens[] = { ":", "- ", "[", "]", "{", "}", "\"", "#", "&a ", "*a",
+                                        "\n  ", "1e999", "-7", "~", "\t", "!!str ", "\xc3" };
+  tgis_ctx *ctx = NULL;
+  rng r = { 2024 };
+  int ok = 0, failed = 0;
+  fixture f;
+  tgis_render_scratch *rs = NULL;
+  ASSERT_OK_CTX(f.ctx, fixture_init(&f));
+  ctx = f.ctx;
+  ASSERT_OK_CTX(ctx, tgis_render_scratch_new(&rs, ctx));
+  for (int t = 0; t < 4; t++) {
+    char path[512];
+    size_t n = 0;
+    uint8_t *orig;
+    snprintf(path, sizeof path, "%s/%s.yaml", TGIS_STYLES_DIR, themes[t]);
+    orig = read_file(path, &n);
+    ASSERT(orig != NULL);
+    for (int iter = 0; iter < 600; iter++) {
+      char *buf = malloc(n + 64);
+      size_t len = n;
+      tgis_style *st = NULL;
+      tgis_status rc;
+      ASSERT(buf != NULL);
+      memcpy(buf, orig, n);
+      for (int k = 0, edits = 1 + (int)(rnd(&r) * 4); k < edits; k++) {
+        size_t at = (size_t)(rnd(&r) * (double)len);
+        double what = rnd(&r);
+        if (what < 0.3) {
+          buf[at] = (char)(rnd(&r) * 256);
+        } else if (what < 0.6 && len + 8 < n + 64) {
+          const char *tok = tokens[(int)(rnd(&r) * (sizeof tokens / sizeof *tokens))];
+          size_t tl = strlen(tok);
+          memmove(buf + at + tl, buf + at, len - at);
+          memcpy(buf + at, tok, tl);
+          len += tl;
+        } else if (what < 0.9 && len > 1) {
+          size_t cut = 1 + (size_t)(rnd(&r) * 8);
+          if (at + cut > len)
+            cut = len - at;
+          memmove(buf + at, buf + at + cut, len - at - cut);
+          len -= cut;
+        } else {
+          len = at;
+        }
+      }
+      rc = tgis_style_parse(&st, ctx, "mut.yaml", buf, len);
+      free(buf);
+      if (rc == TGIS_OK) {
+        /* Whatever the parser accepts, the renderer draws. */
+        tgis_image img;
+        tgis_render_options o = TGIS_RENDER_OPTIONS_INIT;
+        o.scale = 1 + ok % 2;
+        ok++;
+        rc = tgis_render_tile(&img, rs, st, &f.src, f.z - ok % 3, f.x >> (ok % 3), f.y >> (ok % 3), &o);
+        tgis_style_free(st);
+        if (rc != TGIS_OK) {
+          HARNESS_FAIL("a parsed style failed to render: %s", tgis_errmsg(ctx));
+          break;
+        }
+      } else if (rc == TGIS_EPARSE && strncmp(tgis_errmsg(ctx), "mut.yaml:", 9) == 0) {
+        failed++;
+      } else {
+        HARNESS_FAIL("status %d, message \"%s\"", rc, tgis_errmsg(ctx));
+        break;
+      }
+    }
+    free(orig);
+    if (harness_cur_failed)
+      break;
+  }
+  tgis_render_scratch_free(rs);
+  fixture_free(&f);
+  printf("     %d mutated themes parsed and rendered, %d refused with file:line\n", ok, failed);
+  ASSERT(failed > 1000);
+}
+
 /* ---- labels across tile edges -------------------------------------------- */
 
 /*
@@ -1445,6 +1526,7 @@ int main(void)
   RUN(test_render__style_values_parse);
   RUN(test_render__style_errors_name_file_line_and_key);
   RUN(test_render__style_file_errors);
+  RUN(test_render__mutated_styles_never_crash);
   RUN(test_render__out_of_memory_is_reported);
   RUN(test_render__mem_source_emits_each_feature_once);
   RUN(test_render__bad_tiles_are_refused);
