@@ -61,6 +61,12 @@ tgis_status tgis_sl__bulk_end(tgis_store *st, tgis_layer layer, int64_t run_id);
 /* Forget bulk state after a rollback (the DDL was rolled back with it). */
 void tgis_sl__bulk_reset(sl_store *s);
 
+/* store_spatialite_rtree.c */
+/* Rebuild the layer's R-tree from all its rows, packed (STR), writing the
+ * rtree's shadow tables directly inside the open transaction. On failure
+ * (TGIS_ENOMEM, TGIS_EDB) the index is left as it was. */
+tgis_status tgis_sl__rtree_rebuild(sl_store *s, tgis_layer layer);
+
 
 /* spatialite_blob.c: SpatiaLite's BLOB-Geometry format. */
 
