@@ -28,6 +28,18 @@ typedef struct tgis_run_counts {
   int64_t read, inserted, updated, repaired, rejected;
 } tgis_run_counts;
 
+/* A feature as read back: borrowed, valid only during the callback. */
+typedef struct tgis_feature {
+  int64_t id;
+  const tgis_value *values;  /* the layer's n_fields, catalogue order; private
+                                fields (PINFL) are always null */
+  const tgis_geombuf *geom;  /* in the database CRS; empty if null */
+} tgis_feature;
+
+/* Called for each feature read; a non-OK status stops the scan and is
+ * returned by it. */
+typedef tgis_status (*tgis_feature_cb)(const tgis_feature *f, void *payload);
+
 typedef enum tgis_write_outcome {
   TGIS_WRITE_INSERTED = 0,
   TGIS_WRITE_UPDATED,
@@ -56,6 +68,10 @@ typedef struct tgis_store_vtable {
   tgis_status (*db_info)(tgis_store *st, tgis_db_info *out);
   tgis_status (*layer_info)(tgis_store *st, tgis_layer layer,
                             tgis_layer_info *out);
+  /* Every feature of a layer in id order, or (window != NULL) those whose
+   * box meets the window, found through the spatial index. */
+  tgis_status (*layer_scan)(tgis_store *st, tgis_layer layer, const tgis_extent *window,
+                            tgis_feature_cb cb, void *payload);
 
   /* -- writing (inside begin/commit) -- */
   /* Record a run as 'running'; its id tags rows, rejects and changes. */

@@ -418,6 +418,7 @@ static const tgis_store_vtable sl_vtable = {
   sl_migrate,
   sl_db_info,
   sl_layer_info,
+  tgis_sl__layer_scan,
   tgis_sl__run_open,
   tgis_sl__run_close,
   tgis_sl__layer_clear,

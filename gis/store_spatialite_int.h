@@ -55,6 +55,10 @@ tgis_status tgis_sl__change_add(tgis_store *st, int64_t run_id, tgis_layer layer
 tgis_status tgis_sl__layer_refresh(tgis_store *st, tgis_layer layer,
                                    const tgis_extent *run_extent, int replaced);
 
+/* store_spatialite_read.c */
+tgis_status tgis_sl__layer_scan(tgis_store *st, tgis_layer layer, const tgis_extent *window,
+                                tgis_feature_cb cb, void *payload);
+
 /* store_spatialite_bulk.c */
 tgis_status tgis_sl__bulk_begin(tgis_store *st, tgis_layer layer);
 tgis_status tgis_sl__bulk_end(tgis_store *st, tgis_layer layer, int64_t run_id);

@@ -10,6 +10,7 @@
 #include <spatialite.h>
 
 #include "tgis_int.h"
+#include "geom.h"
 #include "harness.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -445,6 +446,182 @@ static void test_store__postgis_uri_is_not_built_yet(void)
   tgis_close(ctx);
 }
 
+
+/* ---- writing and reading back through the store ------------------------------- */
+
+typedef struct scan_log {
+  int n;
+  int64_t ids[16];
+  char cadastre[16][32];
+  int private_null;
+  double area[16];
+  size_t points[16], polys[16];
+  char from_node[16][32];
+} scan_log;
+
+static tgis_status on_parcel(const tgis_feature *f, void *payload)
+{
+  scan_log *l = payload;
+  if (l->n >= 16)
+    return TGIS_EINVAL;
+  l->ids[l->n] = f->id;
+  snprintf(l->cadastre[l->n], sizeof l->cadastre[0], "%s", f->values[0].s ? f->values[0].s : "");
+  l->private_null += f->values[8].is_null;  /* owner_pinfl */
+  l->area[l->n] = tgis_geombuf_area(f->geom);
+  l->points[l->n] = f->geom->n_points;
+  l->polys[l->n] = f->geom->n_polys;
+  l->n++;
+  return TGIS_OK;
+}
+
+static tgis_status on_line(const tgis_feature *f, void *payload)
+{
+  scan_log *l = payload;
+  snprintf(l->from_node[l->n], sizeof l->from_node[0], "%s", f->values[3].s ? f->values[3].s : "");
+  l->points[l->n] = f->geom->n_points;
+  l->n++;
+  return TGIS_OK;
+}
+
+static void square(tgis_geombuf *g, double x, double y, double side, int hole)
+{
+  tgis_geombuf_add_point(g, x, y);
+  tgis_geombuf_add_point(g, x + side, y);
+  tgis_geombuf_add_point(g, x + side, y + side);
+  tgis_geombuf_add_point(g, x, y + side);
+  tgis_geombuf_add_point(g, x, y);
+  tgis_geombuf_end_part(g);
+  if (hole) {
+    tgis_geombuf_add_point(g, x + 1, y + 1);
+    tgis_geombuf_add_point(g, x + 1, y + 2);
+    tgis_geombuf_add_point(g, x + 2, y + 2);
+    tgis_geombuf_add_point(g, x + 2, y + 1);
+    tgis_geombuf_add_point(g, x + 1, y + 1);
+    tgis_geombuf_end_part(g);
+  }
+  tgis_geombuf_end_poly(g);
+}
+
+static void test_store__rows_written_read_back_exactly(void)
+{
+  char path[512];
+  tgis_ctx *ctx = NULL;
+  tgis_store *st;
+  tgis_geombuf g;
+  tgis_value v[TGIS_MAX_FIELDS];
+  tgis_write_result wr;
+  tgis_run_desc d = { "test", TGIS_LAYER_PARCELS, "append" };
+  tgis_run_counts c = { 0, 0, 0, 0, 0 };
+  tgis_extent window = { 500040, 4570000, 500060, 4570100 };
+  scan_log log;
+  int64_t run;
+  const char *cads[3] = { "10:01:01:01:01:0001", "10:01:01:01:01:0002", "10:01:01:01:01:0003" };
+
+  harness_path(path, sizeof path, "scan.sqlite");
+  ASSERT_OK_CTX(ctx, open_path(&ctx, path, TGIS_OPEN_CREATE, 0));
+  st = tgis__store(ctx);
+  tgis_geombuf_init(&g, ctx);
+  ASSERT_OK_CTX(ctx, tgis_store_begin(st));
+  ASSERT_OK_CTX(ctx, st->vt->run_open(st, &d, &run));
+  for (int k = 0; k < 3; k++) {
+    memset(v, 0, sizeof v);
+    for (int i = 0; i < TGIS_MAX_FIELDS; i++)
+      v[i].is_null = 1;
+    v[0].is_null = 0; v[0].s = cads[k];          /* cadastre */
+    v[2].is_null = 0; v[2].s = "residential";    /* land_use */
+    v[3].is_null = 0; v[3].d = 100;              /* area_m2 */
+    v[4].is_null = 0; v[4].i = 4;                /* residents */
+    v[8].is_null = 0; v[8].s = "31210932040247"; /* owner_pinfl */
+    tgis_geombuf_reset(&g, TGIS_GEOM_MULTIPOLYGON);
+    square(&g, 500000 + 50 * k, 4570000, 10, k == 1);
+    if (k == 2)
+      square(&g, 500200, 4570000, 5, 0);         /* a second polygon */
+    ASSERT_OK_CTX(ctx, st->vt->row_write(st, TGIS_LAYER_PARCELS, 0, run, v, &g, &wr));
+    ASSERT_EQ(wr.outcome, TGIS_WRITE_INSERTED);
+  }
+  ASSERT_OK_CTX(ctx, st->vt->run_close(st, run, &c, "ok", NULL));
+  ASSERT_OK_CTX(ctx, tgis_store_commit(st));
+
+  memset(&log, 0, sizeof log);
+  ASSERT_OK_CTX(ctx, st->vt->layer_scan(st, TGIS_LAYER_PARCELS, NULL, on_parcel, &log));
+  ASSERT_EQ(log.n, 3);
+  ASSERT_STR_EQ(log.cadastre[1], cads[1]);
+  ASSERT_EQ(log.private_null, 3);               /* the PINFL is never read back */
+  ASSERT_NEAR(log.area[0], 100, 1e-9);
+  ASSERT_NEAR(log.area[1], 99, 1e-9);           /* the hole */
+  ASSERT_NEAR(log.area[2], 125, 1e-9);
+  ASSERT_EQ(log.points[1], 10);
+  ASSERT_EQ(log.polys[2], 2);
+
+  /* The window meets only the second parcel (x 500050..500060). */
+  memset(&log, 0, sizeof log);
+  ASSERT_OK_CTX(ctx, st->vt->layer_scan(st, TGIS_LAYER_PARCELS, &window, on_parcel, &log));
+  ASSERT_EQ(log.n, 1);
+  ASSERT_STR_EQ(log.cadastre[0], cads[1]);
+  /* The owner went to parcel_owners, out of the parcels table. */
+  tgis_geombuf_free(&g);
+  tgis_close(ctx);
+  {
+    raw_db r;
+    ASSERT_EQ(raw_open(&r, path), 0);
+    ASSERT_EQ(raw_int(&r, "SELECT count(*) FROM parcel_owners"), 3);
+    ASSERT_EQ(raw_int(&r, "SELECT ST_IsValid(geom) FROM parcels WHERE cadastre = "
+                          "'10:01:01:01:01:0002'"), 1);
+    ASSERT_EQ(raw_int(&r, "SELECT ST_NumGeometries(geom) FROM parcels WHERE cadastre = "
+                          "'10:01:01:01:01:0003'"), 2);
+    raw_close(&r);
+  }
+}
+
+static void test_store__node_references_resolve_both_ways(void)
+{
+  char path[512];
+  tgis_ctx *ctx = NULL;
+  tgis_store *st;
+  tgis_geombuf g;
+  tgis_value v[TGIS_MAX_FIELDS];
+  tgis_write_result wr;
+  tgis_run_desc d = { "test", TGIS_LAYER_UTILITY_NODES, "append" };
+  scan_log log;
+  int64_t run;
+
+  harness_path(path, sizeof path, "nodes.sqlite");
+  ASSERT_OK_CTX(ctx, open_path(&ctx, path, TGIS_OPEN_CREATE, 0));
+  st = tgis__store(ctx);
+  tgis_geombuf_init(&g, ctx);
+  ASSERT_OK_CTX(ctx, tgis_store_begin(st));
+  ASSERT_OK_CTX(ctx, st->vt->run_open(st, &d, &run));
+  for (int k = 0; k < 2; k++) {
+    memset(v, 0, sizeof v);
+    v[0].s = k ? "w-2" : "w-1";
+    v[1].s = "water";
+    v[2].s = k ? "valve" : "source";
+    v[3].is_null = 1;
+    tgis_geombuf_reset(&g, TGIS_GEOM_POINT);
+    tgis_geombuf_add_point(&g, 500000 + 100 * k, 4570000);
+    ASSERT_OK_CTX(ctx, st->vt->row_write(st, TGIS_LAYER_UTILITY_NODES, 0, run, v, &g, &wr));
+  }
+  memset(v, 0, sizeof v);
+  v[0].s = "l-1"; v[1].s = "water"; v[2].s = "main";
+  v[3].s = "w-1"; v[4].s = "w-9";                /* the second node does not exist */
+  v[5].d = 300; v[6].is_null = 1;
+  tgis_geombuf_reset(&g, TGIS_GEOM_LINESTRING);
+  tgis_geombuf_add_point(&g, 500000, 4570000);
+  tgis_geombuf_add_point(&g, 500100, 4570000);
+  tgis_geombuf_end_part(&g);
+  ASSERT_OK_CTX(ctx, st->vt->row_write(st, TGIS_LAYER_UTILITY_LINES, 0, run, v, &g, &wr));
+  ASSERT_EQ(wr.outcome, TGIS_WRITE_INSERTED);
+  ASSERT_EQ(wr.unresolved, 1u << 4);             /* to_node */
+  ASSERT_OK_CTX(ctx, tgis_store_commit(st));
+  memset(&log, 0, sizeof log);
+  ASSERT_OK_CTX(ctx, st->vt->layer_scan(st, TGIS_LAYER_UTILITY_LINES, NULL, on_line, &log));
+  ASSERT_EQ(log.n, 1);
+  ASSERT_STR_EQ(log.from_node[0], "w-1");
+  ASSERT_EQ(log.points[0], 2);
+  tgis_geombuf_free(&g);
+  tgis_close(ctx);
+}
+
 int main(void)
 {
   RUN(test_store__create_gives_current_schema_in_utm42n);
@@ -461,6 +638,8 @@ int main(void)
   RUN(test_store__newer_schema_is_refused);
   RUN(test_store__rollback_leaves_nothing);
   RUN(test_store__postgis_uri_is_not_built_yet);
+  RUN(test_store__rows_written_read_back_exactly);
+  RUN(test_store__node_references_resolve_both_ways);
   spatialite_shutdown();
   return harness_report();
 }
