@@ -393,42 +393,63 @@ static int cs2cs(const char *from, const char *to, double x, double y, double *o
   return ok ? 0 : -1;
 }
 
+/* A Shapefile of one point with three text fields, in EPSG:epsg, its DBF
+ * written in `encoding` (NULL: UTF-8). Returns 0 on success. */
+static int write_point_shapefile(const char *shp, int epsg, const char *encoding,
+                                 const char *const names[3], const char *const values[3],
+                                 double x, double y)
+{
+  char **opts = encoding ? CSLSetNameValue(NULL, "ENCODING", encoding) : NULL;
+  char layer_name[256];
+  const char *base = strrchr(shp, '/') ? strrchr(shp, '/') + 1 : shp;
+  OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+  GDALDatasetH ds;
+  OGRLayerH lyr;
+  OGRFeatureH f;
+  OGRGeometryH pt;
+  int rc = -1;
+
+  GDALAllRegister();
+  snprintf(layer_name, sizeof layer_name, "%.*s", (int)strcspn(base, "."), base);
+  OSRImportFromEPSG(srs, epsg);
+  OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+  ds = GDALCreate(GDALGetDriverByName("ESRI Shapefile"), shp, 0, 0, 0, GDT_Unknown, NULL);
+  if (ds && (lyr = GDALDatasetCreateLayer(ds, layer_name, srs, wkbPoint, opts)) != NULL) {
+    for (int i = 0; i < 3; i++) {
+      OGRFieldDefnH fd = OGR_Fld_Create(names[i], OFTString);
+      OGR_L_CreateField(lyr, fd, 1);
+      OGR_Fld_Destroy(fd);
+    }
+    f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
+    for (int i = 0; i < 3; i++)
+      OGR_F_SetFieldString(f, i, values[i]);
+    pt = OGR_G_CreateGeometry(wkbPoint);
+    OGR_G_SetPoint_2D(pt, 0, x, y);
+    OGR_F_SetGeometryDirectly(f, pt);
+    rc = OGR_L_CreateFeature(lyr, f) == OGRERR_NONE ? 0 : -1;
+    OGR_F_Destroy(f);
+  }
+  if (ds)
+    GDALClose(ds);
+  CSLDestroy(opts);
+  OSRDestroySpatialReference(srs);
+  return rc;
+}
+
 static void test_import__pulkovo_gauss_kruger_lands_where_cs2cs_puts_it(void)
 {
+  static const char *const names[3] = { "ext_id", "network", "kind" };
+  static const char *const values[3] = { "v1", "water", "valve" };
   tgis_ctx *ctx = new_db("gk.sqlite");
   tgis_import_options o = TGIS_IMPORT_OPTIONS_INIT;
   tgis_import_result res;
   char shp[512], buf[128];
   double gx = 12523300.0, gy = 4578600.0, ux, uy, sx, sy;
-  OGRSpatialReferenceH srs;
-  GDALDatasetH ds;
-  OGRLayerH lyr;
-  OGRFeatureH f;
-  OGRGeometryH pt;
 
   ASSERT(ctx != NULL);
-  GDALAllRegister();
   harness_path(shp, sizeof shp, "gk_nodes.shp");
-  srs = OSRNewSpatialReference(NULL);
-  OSRImportFromEPSG(srs, 28412);  /* Pulkovo 1942 / Gauss-Kruger zone 12 */
-  ds = GDALCreate(GDALGetDriverByName("ESRI Shapefile"), shp, 0, 0, 0, GDT_Unknown, NULL);
-  ASSERT(ds != NULL);
-  lyr = GDALDatasetCreateLayer(ds, "gk_nodes", srs, wkbPoint, NULL);
-  OGR_L_CreateField(lyr, OGR_Fld_Create("ext_id", OFTString), 1);
-  OGR_L_CreateField(lyr, OGR_Fld_Create("network", OFTString), 1);
-  OGR_L_CreateField(lyr, OGR_Fld_Create("kind", OFTString), 1);
-  f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
-  OGR_F_SetFieldString(f, 0, "v1");
-  OGR_F_SetFieldString(f, 1, "water");
-  OGR_F_SetFieldString(f, 2, "valve");
-  pt = OGR_G_CreateGeometry(wkbPoint);
-  OGR_G_SetPoint_2D(pt, 0, gx, gy);
-  OGR_F_SetGeometryDirectly(f, pt);
-  ASSERT_EQ(OGR_L_CreateFeature(lyr, f), OGRERR_NONE);
-  OGR_F_Destroy(f);
-  GDALClose(ds);
-  OSRDestroySpatialReference(srs);
-
+  /* Pulkovo 1942 / Gauss-Kruger zone 12, easting first as GIS files store it. */
+  ASSERT_EQ(write_point_shapefile(shp, 28412, NULL, names, values, gx, gy), 0);
   o.layer = TGIS_LAYER_UTILITY_NODES;
   ASSERT_OK_CTX(ctx, tgis_import(&res, ctx, shp, &o));
   ASSERT_EQ(res.layers[TGIS_LAYER_UTILITY_NODES].inserted, 1);
@@ -444,41 +465,16 @@ static void test_import__pulkovo_gauss_kruger_lands_where_cs2cs_puts_it(void)
 
 static void test_import__cp1251_shapefile_with_encoding(void)
 {
+  static const char *const names[3] = { "ext_id", "kind", "name" };
+  static const char *const values[3] = { "p7", "polyclinic", "Семейная поликлиника №7" };
   tgis_ctx *ctx = new_db("cp1251.sqlite");
   tgis_import_options o = TGIS_IMPORT_OPTIONS_INIT;
   tgis_import_result res;
   char shp[512], cpg[512], text[256];
-  char **opts = CSLSetNameValue(NULL, "ENCODING", "CP1251");
-  OGRSpatialReferenceH srs;
-  GDALDatasetH ds;
-  OGRLayerH lyr;
-  OGRFeatureH f;
-  OGRGeometryH pt;
 
   ASSERT(ctx != NULL);
-  GDALAllRegister();
   harness_path(shp, sizeof shp, "clinics_ru.shp");
-  srs = OSRNewSpatialReference(NULL);
-  OSRImportFromEPSG(srs, 4326);
-  OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-  ds = GDALCreate(GDALGetDriverByName("ESRI Shapefile"), shp, 0, 0, 0, GDT_Unknown, NULL);
-  ASSERT(ds != NULL);
-  lyr = GDALDatasetCreateLayer(ds, "clinics_ru", srs, wkbPoint, opts);
-  CSLDestroy(opts);
-  OGR_L_CreateField(lyr, OGR_Fld_Create("ext_id", OFTString), 1);
-  OGR_L_CreateField(lyr, OGR_Fld_Create("kind", OFTString), 1);
-  OGR_L_CreateField(lyr, OGR_Fld_Create("name", OFTString), 1);
-  f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
-  OGR_F_SetFieldString(f, 0, "p7");
-  OGR_F_SetFieldString(f, 1, "polyclinic");
-  OGR_F_SetFieldString(f, 2, "Семейная поликлиника №7");
-  pt = OGR_G_CreateGeometry(wkbPoint);
-  OGR_G_SetPoint_2D(pt, 0, 69.2797, 41.3111);
-  OGR_F_SetGeometryDirectly(f, pt);
-  ASSERT_EQ(OGR_L_CreateFeature(lyr, f), OGRERR_NONE);
-  OGR_F_Destroy(f);
-  GDALClose(ds);
-  OSRDestroySpatialReference(srs);
+  ASSERT_EQ(write_point_shapefile(shp, 4326, "CP1251", names, values, 69.2797, 41.3111), 0);
   /* Agencies' files come without the .cpg that would name the encoding. */
   harness_path(cpg, sizeof cpg, "clinics_ru.cpg");
   unlink(cpg);
