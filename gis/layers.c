@@ -103,6 +103,15 @@ const tgis_layer_def *tgis_layer__def(tgis_layer layer)
   return &layer_defs[layer];
 }
 
+int tgis_layer__dim(tgis_layer layer)
+{
+  switch (layer_defs[layer].geom_type) {
+  case TGIS_GEOM_MULTIPOLYGON: return 2;
+  case TGIS_GEOM_LINESTRING: return 1;
+  default: return 0;
+  }
+}
+
 int tgis_layer__field(const tgis_layer_def *def, const char *name)
 {
   for (int i = 0; i < def->n_fields; i++)

@@ -49,6 +49,9 @@ typedef struct tgis_layer_def {
 /** The definition of a layer, or NULL when out of range. */
 const tgis_layer_def *tgis_layer__def(tgis_layer layer);
 
+/** Dimension of a layer's geometry: 2 polygons, 1 lines, 0 points. */
+int tgis_layer__dim(tgis_layer layer);
+
 /** Index of a field of the layer by name, or -1. */
 int tgis_layer__field(const tgis_layer_def *def, const char *name);
 

@@ -2,13 +2,13 @@
  * import.c -- tgis_import(): one source into the database, all or nothing.
  *
  * A run opens the source with GDAL, picks a mapping, and for every mapped
- * source layer reads each feature, maps its fields, reprojects, validates
- * and repairs it, and writes it or records why not -- all inside one
- * transaction that commits only when every layer went through. A failure or
- * a cancel rolls everything back and then logs the failed runs in a small
- * transaction of their own, so import_runs tells what happened either way.
- * GDAL's messages are routed into the context through a thread-local error
- * handler; nothing is printed.
+ * source layer lets a reader thread (reader.c) read, map, reproject and
+ * check the features while this thread writes them or records why not --
+ * all inside one transaction that commits only when every layer went
+ * through. A failure or a cancel rolls everything back and then logs the
+ * failed runs in a small transaction of their own, so import_runs tells
+ * what happened either way. GDAL's messages are routed into the context
+ * through a thread-local error handler; nothing is printed.
  */
 #include <math.h>
 #include <string.h>
@@ -229,12 +229,6 @@ static tgis_status write_one(importer *im, tgis_layer target, int64_t fid, tgis_
   return TGIS_OK;
 }
 
-static int layer_dim(tgis_layer target)
-{
-  tgis_geom_type t = tgis_layer__def(target)->geom_type;
-  return t == TGIS_GEOM_MULTIPOLYGON ? 2 : t == TGIS_GEOM_LINESTRING ? 1 : 0;
-}
-
 /* Write each part of a multi-part line as its own road or pipe. */
 static tgis_status write_parts(importer *im, tgis_layer target, int64_t fid, tgis_value *vals,
                                const tgis_geombuf *g, tgis_verdict *v)
@@ -278,7 +272,7 @@ static tgis_status commit_item(importer *im, tgis_layer target, tgis_item *it)
   im->counts[target].read++;
   if (it->v.rejected)
     return reject(im, target, it->fid, &it->v);
-  if (layer_dim(target) == 1 && it->g.n_parts > 1)
+  if (tgis_layer__dim(target) == 1 && it->g.n_parts > 1)
     return write_parts(im, target, it->fid, it->vals, &it->g, &it->v);
   return write_one(im, target, it->fid, it->vals, &it->g, &it->v);
 }

@@ -57,12 +57,6 @@ struct tgis_reader {
 
 /* ---- preparing one feature ---------------------------------------------------- */
 
-static int layer_dim(tgis_layer target)
-{
-  tgis_geom_type t = tgis_layer__def(target)->geom_type;
-  return t == TGIS_GEOM_MULTIPOLYGON ? 2 : t == TGIS_GEOM_LINESTRING ? 1 : 0;
-}
-
 /* Append text to the item's buffer; its offset, or -1 when out of memory. */
 static ptrdiff_t keep_text(tgis_reader *r, tgis_item *it, size_t *used, const char *s)
 {
@@ -165,7 +159,7 @@ static tgis_status prepare(tgis_reader *r, OGRFeatureH f, tgis_item *it)
   tgis_status st;
   int area_field = tgis_layer__field(def, "area_m2");
   int residents_field = tgis_layer__field(def, "residents");
-  int want = layer_dim(rule->target), residents_given = 0;
+  int want = tgis_layer__dim(rule->target), residents_given = 0;
 
   it->fid = OGR_F_GetFID(f);
   memset(v, 0, sizeof *v);
@@ -225,7 +219,7 @@ static tgis_status prepare(tgis_reader *r, OGRFeatureH f, tgis_item *it)
   if ((st = tgis_validate__geometry(&it->g, r->ctx, want == 2 ? TGIS_LAYER_PARCELS : rule->target,
                                     v)) != TGIS_OK || v->rejected)
     return st;
-  if (want == 2 && layer_dim(rule->target) == 0 &&
+  if (want == 2 && tgis_layer__dim(rule->target) == 0 &&
       (st = tgis_validate__inner_point(&it->g, r->ctx)) != TGIS_OK)
     return st;
   if (area_field >= 0) {

@@ -47,15 +47,6 @@ void tgis_verdict__note(tgis_verdict *v, const char *action, const char *field,
 
 /* ---- geometry -------------------------------------------------------------------- */
 
-static int layer_dim(tgis_layer target)
-{
-  switch (tgis_layer__def(target)->geom_type) {
-  case TGIS_GEOM_MULTIPOLYGON: return 2;
-  case TGIS_GEOM_LINESTRING: return 1;
-  default: return 0;
-  }
-}
-
 static const char *type_name(int ogc)
 {
   static const char *const names[] = { "GEOMETRY", "POINT", "LINESTRING", "POLYGON",
@@ -68,7 +59,7 @@ void tgis_validate__shape(const tgis_geombuf *g, const tgis_src_shape *info,
                           tgis_layer target, tgis_verdict *v)
 {
   static const char *const wants[] = { "a point", "a line", "polygons" };
-  int dim = layer_dim(target);
+  int dim = tgis_layer__dim(target);
   if (g->n_points == 0) {
     if (info->dims_seen & ~(1u << dim))
       tgis_verdict__reject(v, "geom", "wrong geometry type: %s, %s needs %s",
@@ -128,11 +119,11 @@ tgis_status tgis_validate__geometry(tgis_geombuf *g, tgis_ctx *ctx, tgis_layer t
   tgis_status st;
   int valid, dropped = 0;
 
-  if (layer_dim(target) == 1) {
+  if (tgis_layer__dim(target) == 1) {
     check_line(g, v);
     return TGIS_OK;
   }
-  if (layer_dim(target) == 0 || tgis_geombuf_simple_polygon_valid(g))
+  if (tgis_layer__dim(target) == 0 || tgis_geombuf_simple_polygon_valid(g))
     return TGIS_OK;
 
   if (tgis_geom__to_geos(&geom, ctx, g) != TGIS_OK) {
