@@ -311,7 +311,14 @@ static tgis_status open_run(importer *im, tgis_layer target)
   if ((st = im->st->vt->bulk_begin(im->st, target)) != TGIS_OK)
     return st;
   if (im->o->mode == TGIS_IMPORT_REPLACE && !im->cleared[target]) {
+    tgis_layer_info li;
     im->cleared[target] = 1;
+    /* What disappears changes the map too: the old extent goes to the log. */
+    if ((st = im->st->vt->layer_info(im->st, target, &li)) != TGIS_OK)
+      return st;
+    if (li.has_extent &&
+        (st = tgis_changes__add(&im->changes[target], im->ctx, &li.extent)) != TGIS_OK)
+      return st;
     return im->st->vt->layer_clear(im->st, target);
   }
   return TGIS_OK;

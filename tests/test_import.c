@@ -318,6 +318,25 @@ static void test_import__modes_append_upsert_replace(void)
                                   "WHERE f_table_name = 'parcels'"), 2);
   ASSERT_EQ(q_int("modes.sqlite", "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
                                   "AND tbl_name = 'districts'"), 8);
+
+  /* Replacing with nothing empties the layer, and the area it covered is
+   * logged as changed, so tiles showing the old parcels are dropped. */
+  {
+    char path[512], sql[256];
+    tgis_import_options o = TGIS_IMPORT_OPTIONS_INIT;
+    harness_path(path, sizeof path, "modes.sqlite");
+    ASSERT_OK_CTX(ctx, tgis_open(&ctx, path, NULL));
+    harness_path(path, sizeof path, "none.geojson");
+    write_file(path, "{\"type\":\"FeatureCollection\",\"features\":[]}");
+    o.layer = TGIS_LAYER_PARCELS;
+    o.mode = TGIS_IMPORT_REPLACE;
+    ASSERT_OK_CTX(ctx, tgis_import(&res, ctx, path, &o));
+    tgis_close(ctx);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM change_log WHERE run_id = %lld AND "
+             "minx < 524000 AND maxx > 523000", (long long)res.layers[TGIS_LAYER_PARCELS].run_id);
+    ASSERT_EQ(q_int("modes.sqlite", "SELECT count(*) FROM parcels"), 0);
+    ASSERT(q_int("modes.sqlite", sql) >= 1);
+  }
 }
 
 static int cancel_after_one(const char *stage, int64_t done, int64_t total, void *payload)
