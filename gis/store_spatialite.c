@@ -309,10 +309,14 @@ static tgis_status sl_begin(tgis_store *base)
     return tgis__fail(base->ctx, TGIS_EINVAL, "%s: a transaction is already open", s->path);
   if ((st = exec1(s, "BEGIN IMMEDIATE")) != TGIS_OK)
     return st;
-  base->in_transaction = 1;
   /* Foreign keys checked at commit: a statement then cannot abort half-way
    * on one, and SQLite spares a statement journal per row. */
-  return exec1(s, "PRAGMA defer_foreign_keys = ON");
+  if ((st = exec1(s, "PRAGMA defer_foreign_keys = ON")) != TGIS_OK) {
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+  }
+  base->in_transaction = 1;
+  return TGIS_OK;
 }
 
 static tgis_status sl_commit(tgis_store *base)
