@@ -50,6 +50,19 @@ static tgis_status open_path(tgis_ctx **ctx, const char *path, unsigned flags, i
   return tgis_open(ctx, path, &o);
 }
 
+/* A new tgis database at the scratch path `name`; 0 on success. */
+static int fresh_db(char *path, size_t n, const char *name)
+{
+  tgis_ctx *ctx = NULL;
+  tgis_status st;
+  harness_path(path, n, name);
+  st = open_path(&ctx, path, TGIS_OPEN_CREATE, 0);
+  if (st != TGIS_OK)
+    fprintf(stderr, "%s: %s\n", name, ctx ? tgis_errmsg(ctx) : "out of memory");
+  tgis_close(ctx);
+  return st == TGIS_OK ? 0 : -1;
+}
+
 /* A raw connection with SpatiaLite, to look behind the library's back. */
 typedef struct raw_db {
   sqlite3 *db;
@@ -142,12 +155,9 @@ static void test_store__create_gives_current_schema_in_utm42n(void)
 static void test_store__constraints_guard_the_layers(void)
 {
   char path[512];
-  tgis_ctx *ctx = NULL;
   raw_db r;
 
-  harness_path(path, sizeof path, "constraints.sqlite");
-  ASSERT_OK_CTX(ctx, open_path(&ctx, path, TGIS_OPEN_CREATE, 0));
-  tgis_close(ctx);
+  ASSERT_EQ(fresh_db(path, sizeof path, "constraints.sqlite"), 0);
   ASSERT_EQ(raw_open(&r, path), 0);
   raw_exec(&r, "PRAGMA foreign_keys = ON");
   ASSERT_EQ(raw_exec(&r, "INSERT INTO parcels(cadastre, land_use, geom) VALUES "
@@ -184,9 +194,7 @@ static void test_store__layer_info_counts_and_extent(void)
   tgis_layer_info li;
   raw_db r;
 
-  harness_path(path, sizeof path, "extent.sqlite");
-  ASSERT_OK_CTX(ctx, open_path(&ctx, path, TGIS_OPEN_CREATE, 0));
-  tgis_close(ctx);
+  ASSERT_EQ(fresh_db(path, sizeof path, "extent.sqlite"), 0);
   ASSERT_EQ(raw_open(&r, path), 0);
   ASSERT_EQ(raw_exec(&r,
       "INSERT INTO roads(ext_id, class, geom) VALUES "
@@ -321,9 +329,7 @@ static void test_store__read_only_file_is_not_written(void)
   char *before;
   long len;
 
-  harness_path(path, sizeof path, "readonly.sqlite");
-  ASSERT_OK_CTX(ctx, open_path(&ctx, path, TGIS_OPEN_CREATE, 0));
-  tgis_close(ctx);
+  ASSERT_EQ(fresh_db(path, sizeof path, "readonly.sqlite"), 0);
   ASSERT_EQ(chmod(path, 0444), 0);
   before = slurp(path, &len);
   ASSERT(before != NULL);
@@ -396,9 +402,7 @@ static void test_store__newer_schema_is_refused(void)
   tgis_ctx *ctx = NULL;
   raw_db r;
 
-  harness_path(path, sizeof path, "future.sqlite");
-  ASSERT_OK_CTX(ctx, open_path(&ctx, path, TGIS_OPEN_CREATE, 0));
-  tgis_close(ctx);
+  ASSERT_EQ(fresh_db(path, sizeof path, "future.sqlite"), 0);
   ASSERT_EQ(raw_open(&r, path), 0);
   ASSERT_EQ(raw_exec(&r, "UPDATE tgis_meta SET value = '99' WHERE key = 'schema_version'"),
             SQLITE_OK);
