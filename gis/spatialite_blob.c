@@ -12,6 +12,7 @@
  * +3000) are read with their extra ordinates skipped; compressed classes
  * are refused.
  */
+#include <math.h>
 #include <string.h>
 
 #include "store_spatialite_int.h"
@@ -63,9 +64,13 @@ size_t tgis_sl__blob_size(const tgis_geombuf *g)
   }
 }
 
-static unsigned char *put_points(unsigned char *p, const double *xy, uint32_t n)
+/* Points `first` .. first + n of g. An empty buffer may have no array at
+ * all: neither copy from nor offset a NULL pointer (found by fuzzing). */
+static unsigned char *put_points(unsigned char *p, const tgis_geombuf *g, size_t first, uint32_t n)
 {
-  memcpy(p, xy, (size_t)n * 16);
+  if (n == 0)
+    return p;
+  memcpy(p, g->xy + 2 * first, (size_t)n * 16);
   return p + (size_t)n * 16;
 }
 
@@ -77,7 +82,7 @@ static unsigned char *put_poly(unsigned char *p, const tgis_geombuf *g, size_t p
   for (uint32_t r = 0; r < rings; r++) {
     uint32_t n = g->parts[*part];
     p = put_i32(p, (int32_t)n);
-    p = put_points(p, g->xy + 2 * *pt, n);
+    p = put_points(p, g, *pt, n);
     *pt += n;
     (*part)++;
   }
@@ -101,12 +106,17 @@ size_t tgis_sl__blob_encode(unsigned char *buf, const tgis_geombuf *g, int srid)
   p = put_i32(p, (int32_t)g->type);
   switch (g->type) {
   case TGIS_GEOM_POINT:
-    p = put_points(p, g->xy, 1);
+    if (g->n_points) {
+      p = put_points(p, g, 0, 1);
+    } else {
+      p = put_f64(p, NAN);  /* an empty point, as WKB writes it */
+      p = put_f64(p, NAN);
+    }
     break;
   case TGIS_GEOM_LINESTRING: {
     uint32_t n = g->n_parts ? g->parts[0] : 0;
     p = put_i32(p, (int32_t)n);
-    p = put_points(p, g->xy, n);
+    p = put_points(p, g, 0, n);
     break;
   }
   case TGIS_GEOM_POLYGON:
@@ -120,7 +130,7 @@ size_t tgis_sl__blob_encode(unsigned char *buf, const tgis_geombuf *g, int srid)
     for (size_t i = 0; i < g->n_points; i++) {
       *p++ = BLOB_ENTITY;
       p = put_i32(p, TGIS_GEOM_POINT);
-      p = put_points(p, g->xy + 2 * i, 1);
+      p = put_points(p, g, i, 1);
     }
     break;
   case TGIS_GEOM_MULTILINESTRING:
@@ -129,7 +139,7 @@ size_t tgis_sl__blob_encode(unsigned char *buf, const tgis_geombuf *g, int srid)
       *p++ = BLOB_ENTITY;
       p = put_i32(p, TGIS_GEOM_LINESTRING);
       p = put_i32(p, (int32_t)g->parts[i]);
-      p = put_points(p, g->xy + 2 * pt, g->parts[i]);
+      p = put_points(p, g, pt, g->parts[i]);
       pt += g->parts[i];
     }
     break;
