@@ -388,14 +388,22 @@ static void test_import__source_without_crs_needs_s_srs(void)
   ASSERT_OK_CTX(ctx, tgis_import(&res, ctx, csv, &o));
   ASSERT_EQ(res.layers[TGIS_LAYER_FACILITIES].inserted, 2);
   ASSERT_EQ(res.layers[TGIS_LAYER_FACILITIES].rejected, 1);  /* a school without a name */
+  /* The same clinics as WKT geometry in a CSV. */
+  harness_path(csv, sizeof csv, "clinics_wkt.csv");
+  write_file(csv, "WKT,ext_id,kind,name,capacity\n"
+                  "\"POINT (69.2797 41.3111)\",p2,polyclinic,Oilaviy poliklinika No. 2,30000\n"
+                  "\"LINESTRING (69.2 41.3,69.3 41.3)\",p3,polyclinic,A line is no clinic,1\n");
+  ASSERT_OK_CTX(ctx, tgis_import(&res, ctx, csv, &o));
+  ASSERT_EQ(res.layers[TGIS_LAYER_FACILITIES].inserted, 1);
+  ASSERT_EQ(res.layers[TGIS_LAYER_FACILITIES].rejected, 1);
   tgis_close(ctx);
   /* Amir Timur square in UTM 42N. */
-  ASSERT_EQ(q_int("csv.sqlite", "SELECT count(*) FROM facilities WHERE ext_id = 'p1' AND "
-                                "abs(ST_X(geom) - 523350) < 200 AND abs(ST_Y(geom) - 4573240) < 200"), 1);
+  ASSERT_EQ(q_int("csv.sqlite", "SELECT count(*) FROM facilities WHERE ext_id IN ('p1', 'p2') AND "
+                                "abs(ST_X(geom) - 523350) < 200 AND abs(ST_Y(geom) - 4573240) < 200"), 2);
   /* The failed first attempt is in the log too, with its reason. */
   ASSERT_EQ(q_int("csv.sqlite", "SELECT count(*) FROM import_runs WHERE status = 'failed' "
                                 "AND message LIKE '%--s-srs%'"), 1);
-  ASSERT_EQ(q_int("csv.sqlite", "SELECT count(*) FROM import_runs WHERE status = 'ok'"), 1);
+  ASSERT_EQ(q_int("csv.sqlite", "SELECT count(*) FROM import_runs WHERE status = 'ok'"), 2);
 }
 
 /* Run cs2cs on one coordinate; the reference for the GK test. */
