@@ -35,6 +35,8 @@ struct tgis_reader {
   tgis_reader_config cfg;
   tgis_src_field sf[TGIS_MAX_FIELDS];
   char scratch[TGIS_MAX_FIELDS][256];
+  /* Fields the checks look at, found once per layer, -1 if absent. */
+  int f_area, f_residents, f_cadastre, f_ext_id, f_land_use;
   tgis_reproject rp;
   unsigned char *wkb;
   size_t wkb_cap;
@@ -157,8 +159,7 @@ static tgis_status prepare(tgis_reader *r, OGRFeatureH f, tgis_item *it)
   tgis_verdict *v = &it->v;
   tgis_src_shape shape;
   tgis_status st;
-  int area_field = tgis_layer__field(def, "area_m2");
-  int residents_field = tgis_layer__field(def, "residents");
+  int area_field = r->f_area, residents_field = r->f_residents;
   int want = tgis_layer__dim(rule->target), residents_given = 0;
 
   it->fid = OGR_F_GetFID(f);
@@ -184,8 +185,8 @@ static tgis_status prepare(tgis_reader *r, OGRFeatureH f, tgis_item *it)
   for (int i = 0; i < def->n_fields; i++)
     if (off[i] >= 0)
       it->vals[i].s = it->text + off[i];
-  if (rule->target == TGIS_LAYER_PARCELS && it->vals[tgis_layer__field(def, "cadastre")].is_null &&
-      it->vals[tgis_layer__field(def, "ext_id")].is_null) {
+  if (rule->target == TGIS_LAYER_PARCELS && it->vals[r->f_cadastre].is_null &&
+      it->vals[r->f_ext_id].is_null) {
     tgis_verdict__reject(v, "cadastre", "neither a cadastre number nor a source id");
     return TGIS_OK;
   }
@@ -229,7 +230,7 @@ static tgis_status prepare(tgis_reader *r, OGRFeatureH f, tgis_item *it)
   if (rule->estimate_residents && residents_field >= 0 && !residents_given) {
     it->vals[residents_field].is_null = 0;
     it->vals[residents_field].i =
-        estimate_residents(f, it->vals[tgis_layer__field(def, "land_use")].s,
+        estimate_residents(f, it->vals[r->f_land_use].s,
                            tgis_geombuf_area(&it->g));
   }
   return TGIS_OK;
@@ -339,6 +340,11 @@ tgis_status tgis_reader__start(tgis_reader **out, tgis_ctx *ctx, const tgis_read
   for (int i = 0; i < def->n_fields; i++)
     tgis_src__resolve(&r->sf[i], defn, cfg->rule->fields[i].source, r->scratch[i],
                       sizeof r->scratch[i]);
+  r->f_area = tgis_layer__field(def, "area_m2");
+  r->f_residents = tgis_layer__field(def, "residents");
+  r->f_cadastre = tgis_layer__field(def, "cadastre");
+  r->f_ext_id = tgis_layer__field(def, "ext_id");
+  r->f_land_use = tgis_layer__field(def, "land_use");
   /* PROJ objects belong to a context: build the transform on the reader's. */
   if ((st = tgis_reproject__init(&r->rp, r->ctx, cfg->layer, cfg->s_srs, cfg->srid,
                                  cfg->what)) != TGIS_OK) {
