@@ -154,9 +154,98 @@ static const char *const migration_2[] = {
   NULL,
 };
 
+static const char *const migration_3[] = {
+  /* Coverage analytics (docs/coverage.md): one row per run with its
+   * parameters and headline numbers, and the run's results per parcel,
+   * district, facility and suggested site, deleted with the run. Plain
+   * SQL types and no SpatiaLite function, so a PostGIS backend keeps the
+   * same tables; result rows carry ids, not geometry (the coverage theme
+   * joins parcels). Parcel and facility ids are not foreign keys: a run is
+   * a snapshot, kept when the layers change. NULL means "no value"
+   * (unreachable, not snapped, unknown). */
+  "CREATE TABLE coverage_runs ("
+  "  id            INTEGER PRIMARY KEY,"
+  "  facility_kind TEXT NOT NULL,"
+  "  mode          TEXT NOT NULL CHECK (mode IN ('walk','drive')),"
+  "  method        TEXT NOT NULL CHECK (method IN ('network','radius')),"
+  "  minutes       REAL NOT NULL CHECK (minutes > 0),"
+  "  radius_m      REAL,"                  /* radius method only */
+  "  walk_kmh      REAL NOT NULL,"
+  "  max_snap_m    REAL NOT NULL,"
+  "  created_at    TEXT NOT NULL,"
+  "  parcels               INTEGER NOT NULL DEFAULT 0,"
+  "  residents             INTEGER NOT NULL DEFAULT 0,"
+  "  covered_parcels       INTEGER NOT NULL DEFAULT 0,"
+  "  covered_residents     INTEGER NOT NULL DEFAULT 0,"
+  "  covered_share         REAL,"
+  "  unreachable_parcels   INTEGER NOT NULL DEFAULT 0,"
+  "  unreachable_residents INTEGER NOT NULL DEFAULT 0,"
+  "  unsnapped_parcels     INTEGER NOT NULL DEFAULT 0,"
+  "  facilities            INTEGER NOT NULL DEFAULT 0,"
+  "  facilities_unsnapped  INTEGER NOT NULL DEFAULT 0,"
+  "  facilities_overloaded INTEGER NOT NULL DEFAULT 0,"
+  "  network_nodes         INTEGER NOT NULL DEFAULT 0,"
+  "  network_edges         INTEGER NOT NULL DEFAULT 0,"
+  "  components            INTEGER NOT NULL DEFAULT 0,"
+  "  off_main_parcels      INTEGER NOT NULL DEFAULT 0,"
+  "  e2sfca                REAL,"
+  "  seconds               REAL)",
+  "CREATE INDEX coverage_runs_kind ON coverage_runs(facility_kind, id)",
+
+  /* A million rows a run: keyed by (run, parcel) without a rowid, written
+   * in parcel order, so each insert appends and a tile's lookup is one
+   * descent of the key. */
+  "CREATE TABLE coverage_parcels ("
+  "  run_id      INTEGER NOT NULL REFERENCES coverage_runs(id) ON DELETE CASCADE,"
+  "  parcel_id   INTEGER NOT NULL,"
+  "  facility_id INTEGER,"                 /* nearest; NULL: none reachable */
+  "  seconds     REAL,"
+  "  metres      REAL,"
+  "  snap_m      REAL,"
+  "  covered     INTEGER NOT NULL CHECK (covered IN (0, 1)),"
+  "  reachable   INTEGER NOT NULL CHECK (reachable IN (0, 1)),"
+  "  e2sfca      REAL NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (run_id, parcel_id)) WITHOUT ROWID",
+
+  "CREATE TABLE coverage_districts ("
+  "  run_id                INTEGER NOT NULL REFERENCES coverage_runs(id) ON DELETE CASCADE,"
+  "  soato                 TEXT,"          /* NULL: parcels without a district */
+  "  parcels               INTEGER NOT NULL,"
+  "  residents             INTEGER NOT NULL,"
+  "  covered_residents     INTEGER NOT NULL,"
+  "  unreachable_residents INTEGER NOT NULL,"
+  "  share                 REAL,"
+  "  e2sfca                REAL,"
+  "  UNIQUE (run_id, soato))",
+
+  "CREATE TABLE coverage_facilities ("
+  "  run_id              INTEGER NOT NULL REFERENCES coverage_runs(id) ON DELETE CASCADE,"
+  "  facility_id         INTEGER NOT NULL,"
+  "  capacity            INTEGER,"
+  "  snap_m              REAL,"
+  "  catchment_parcels   INTEGER NOT NULL,"
+  "  catchment_residents INTEGER NOT NULL,"
+  "  load_ratio          REAL,"            /* catchment / capacity */
+  "  e2sfca_ratio        REAL,"            /* R_j of E2SFCA */
+  "  PRIMARY KEY (run_id, facility_id))",
+
+  "CREATE TABLE coverage_sites ("
+  "  run_id            INTEGER NOT NULL REFERENCES coverage_runs(id) ON DELETE CASCADE,"
+  "  rank              INTEGER NOT NULL CHECK (rank >= 1),"
+  "  parcel_id         INTEGER,"           /* NULL: a given point */
+  "  label             TEXT,"
+  "  x                 REAL NOT NULL,"     /* database CRS */
+  "  y                 REAL NOT NULL,"
+  "  gain_residents    INTEGER NOT NULL,"
+  "  covered_residents INTEGER NOT NULL,"
+  "  PRIMARY KEY (run_id, rank))",
+  NULL,
+};
+
 static const migration migrations[] = {
   { 1, "city layers, import log", migration_1 },
   { 2, "change log for tile invalidation", migration_2 },
+  { 3, "coverage analytics results", migration_3 },
 };
 
 /* Run the statements of one migration, binding :srid where one names it. */

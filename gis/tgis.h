@@ -27,7 +27,7 @@ extern "C" {
 #define TGIS_VERSION_STRING "0.1.0"
 
 /** Schema version this library creates and migrates databases to. */
-#define TGIS_SCHEMA_VERSION 2
+#define TGIS_SCHEMA_VERSION 3
 
 /** Default metric CRS of a new database: WGS 84 / UTM zone 42N. */
 #define TGIS_DEFAULT_SRID 32642

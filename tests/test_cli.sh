@@ -57,7 +57,7 @@ DB=$TMP/city.sqlite
 run init 0 "$TGIS" init "$DB" && expect "init says created" "$out" "created"
 run init-again 1 "$TGIS" init "$DB" && expect "init refuses existing" "$err" "already exists"
 run info 0 "$TGIS" info "$DB" && {
-  expect "info schema" "$out" "schema    2"
+  expect "info schema" "$out" "schema    3"
   expect "info crs" "$out" "EPSG:32642 WGS 84 / UTM zone 42N"
   expect "info lists parcels" "$out" "parcels"
   expect "info empty layer" "$out" "(empty)"

@@ -380,7 +380,7 @@ static void test_store__older_schema_is_migrated_in_place(void)
 
   /* Read-only and no-migrate opens refuse and say how to migrate. */
   ASSERT_EQ(open_path(&ctx, path, TGIS_OPEN_READONLY, 0), TGIS_ESCHEMA);
-  ASSERT_CONTAINS(tgis_errmsg(ctx), "schema version 1 is older than 2");
+  ASSERT_CONTAINS(tgis_errmsg(ctx), "schema version 1 is older than 3");
   tgis_close(ctx);
   ASSERT_EQ(open_path(&ctx, path, TGIS_OPEN_NO_MIGRATE, 0), TGIS_ESCHEMA);
   tgis_close(ctx);
@@ -393,6 +393,7 @@ static void test_store__older_schema_is_migrated_in_place(void)
   ASSERT_EQ(raw_open(&r, path), 0);
   ASSERT_EQ(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE name = 'change_log'"), 1);
   ASSERT_EQ(raw_int(&r, "SELECT capacity FROM facilities WHERE ext_id = 'f1'"), 900);
+  ASSERT_EQ(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'coverage_%'"), 6);
   raw_close(&r);
 }
 
