@@ -26,6 +26,7 @@ struct tgis_ctx {
   GEOSContextHandle_t geos;
   PJ_CONTEXT *proj;
   tgis_store *store;
+  char *db_path;           /* as opened, for workers' own read-only contexts */
   tgis_status errcode;
   char errmsg[TGIS_ERRMSG_MAX];
 };
@@ -259,6 +260,8 @@ tgis_status tgis_open(tgis_ctx **out, const char *path, const tgis_options *opts
 
   if (path == NULL)
     return TGIS_OK;
+  if (!(ctx->db_path = tgis__strdup(ctx, path)))
+    return TGIS_ENOMEM;
   return tgis_store__open(&ctx->store, ctx, path, o->flags,
                           o->srid ? o->srid : TGIS_DEFAULT_SRID);
 }
@@ -277,12 +280,34 @@ tgis_status tgis__ctx_sibling(tgis_ctx **out, tgis_ctx *parent)
   return st;
 }
 
+tgis_status tgis__ctx_reader(tgis_ctx **out, tgis_ctx *parent)
+{
+  tgis_options o = TGIS_OPTIONS_INIT;
+  tgis_status st;
+
+  *out = NULL;
+  if (!parent->store || !parent->db_path)
+    return tgis__fail(parent, TGIS_EINVAL, "no database is open");
+  o.allocator = &parent->alloc;
+  o.log_level = TGIS_LOG_NONE;
+  o.flags = TGIS_OPEN_READONLY;
+  st = tgis_open(out, parent->db_path, &o);
+  if (st != TGIS_OK) {
+    tgis__fail(parent, st, "%s", tgis_errmsg(*out));
+    tgis_close(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
 void tgis_close(tgis_ctx *ctx)
 {
   tgis_allocator a;
   if (!ctx)
     return;
   tgis_store_close(ctx->store);
+  if (ctx->db_path)
+    tgis__free(ctx, ctx->db_path);
   if (ctx->proj)
     proj_context_destroy(ctx->proj);
   if (ctx->geos)

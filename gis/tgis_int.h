@@ -84,6 +84,14 @@ struct pj_ctx *tgis__proj(tgis_ctx *ctx);
  */
 tgis_status tgis__ctx_sibling(tgis_ctx **out, tgis_ctx *parent);
 
+/**
+ * A new context on the database of `parent`, opened read-only, with the
+ * same allocator and no log sink: for the worker threads of a server or a
+ * tile seeder, each reading through its own connection. On failure
+ * parent's message says why.
+ */
+tgis_status tgis__ctx_reader(tgis_ctx **out, tgis_ctx *parent);
+
 /** The context's store, or NULL for a context opened without a database. */
 tgis_store *tgis__store(tgis_ctx *ctx);
 

@@ -47,5 +47,7 @@ extern const cli_cmd cmd_info;
 extern const cli_cmd cmd_validate;
 extern const cli_cmd cmd_generate;
 extern const cli_cmd cmd_import;
+extern const cli_cmd cmd_tiles;
+extern const cli_cmd cmd_serve;
 
 #endif

@@ -16,6 +16,7 @@
 
 static const cli_cmd *const commands[] = {
   &cmd_init, &cmd_info, &cmd_import, &cmd_validate, &cmd_generate,
+  &cmd_tiles,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,227 @@
+/*
+ * source_db.c -- the tile source over a tgis database: each query reads a
+ * layer through the store's spatial index, moves the geometries to Web
+ * Mercator with a transformation fitted to the query's window (merc.h),
+ * drops vertices closer than the renderer's tolerance, and hands each
+ * feature over with its attributes as text.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tgis_int.h"
+#include "store.h"
+#include "geom.h"
+#include "merc.h"
+#include "source_db.h"
+
+#define MAX_FIELDS 16
+#define VALUE_BYTES 64            /* a number, or room for a short text */
+
+struct tgis_source_db {
+  tgis_ctx *ctx;
+  tgis_store *store;
+  tgis_merc merc;
+  tgis_geombuf g;                 /* the feature being emitted, in 3857 */
+  tgis_source_db_stats stats;
+};
+
+/* One query in flight. */
+typedef struct query {
+  tgis_source_db *s;
+  const tgis_layer_def *def;
+  tgis_merc_fit fit;
+  double tolerance;
+  const tgis_extent *bbox;
+  tgis_feature_emit emit;
+  void *payload;
+  size_t n_attrs;
+  int field_of[MAX_FIELDS];       /* attribute i is catalogue field field_of[i] */
+  const char *keys[MAX_FIELDS];
+  char text[MAX_FIELDS][VALUE_BYTES];
+  const char *values[MAX_FIELDS];
+} query;
+
+tgis_status tgis_source_db_new(tgis_source_db **out, tgis_ctx *ctx)
+{
+  tgis_source_db *s;
+  tgis_store *store;
+  tgis_db_info info;
+  tgis_status st;
+
+  *out = NULL;
+  if ((st = tgis__require_store(ctx, &store)) != TGIS_OK ||
+      (st = tgis_db_info_get(&info, ctx)) != TGIS_OK)
+    return st;
+  if (!(s = tgis__calloc(ctx, 1, sizeof *s)))
+    return TGIS_ENOMEM;
+  s->ctx = ctx;
+  s->store = store;
+  tgis_geombuf_init(&s->g, ctx);
+  if ((st = tgis_merc_open(&s->merc, ctx, info.srid)) != TGIS_OK) {
+    tgis_source_db_free(s);
+    return st;
+  }
+  *out = s;
+  return TGIS_OK;
+}
+
+void tgis_source_db_free(tgis_source_db *s)
+{
+  if (!s)
+    return;
+  tgis_merc_close(&s->merc);
+  tgis_geombuf_free(&s->g);
+  tgis__free(s->ctx, s);
+}
+
+const tgis_source_db_stats *tgis_source_db_last_stats(const tgis_source_db *s)
+{
+  return &s->stats;
+}
+
+tgis_merc *tgis_source_db_merc(tgis_source_db *s)
+{
+  return &s->merc;
+}
+
+/* Drop the vertices of each part that lie within `tol` of the last one
+ * kept, keeping every part's ends; a ring keeps at least 4 points and a line
+ * 2, or stays as it was. */
+static void thin(tgis_geombuf *g, double tol)
+{
+  size_t in = 0, out = 0;
+  double t2 = tol * tol;
+
+  if (tol <= 0 || g->n_parts == 0)
+    return;
+  for (size_t p = 0; p < g->n_parts; p++) {
+    size_t n = g->parts[p], start = out, keep_min = g->type == TGIS_GEOM_LINESTRING ||
+                                                     g->type == TGIS_GEOM_MULTILINESTRING ? 2 : 4;
+    double *xy = g->xy;
+    for (size_t i = 0; i < n; i++) {
+      size_t k = in + i;
+      if (i > 0 && i < n - 1) {
+        double dx = xy[2 * k] - xy[2 * (out - 1)], dy = xy[2 * k + 1] - xy[2 * (out - 1) + 1];
+        if (dx * dx + dy * dy < t2)
+          continue;
+      }
+      xy[2 * out] = xy[2 * k];
+      xy[2 * out + 1] = xy[2 * k + 1];
+      out++;
+    }
+    if (out - start < keep_min) {       /* too few left: keep the part whole */
+      memmove(xy + 2 * start, xy + 2 * in, 2 * n * sizeof *xy);
+      out = start + n;
+    }
+    g->parts[p] = (uint32_t)(out - start);
+    in += n;
+  }
+  g->n_points = out;
+}
+
+static void format_value(char *buf, const tgis_field_def *f, const tgis_value *v,
+                         const char **value)
+{
+  if (v->is_null) {
+    *value = NULL;
+    return;
+  }
+  switch (f->type) {
+  case TGIS_FT_INT:
+    snprintf(buf, VALUE_BYTES, "%" PRId64, v->i);
+    *value = buf;
+    break;
+  case TGIS_FT_REAL:
+    snprintf(buf, VALUE_BYTES, "%.15g", v->d);
+    *value = buf;
+    break;
+  default:
+    *value = v->s;                /* borrowed from the row, valid for the call */
+    break;
+  }
+}
+
+static tgis_status on_feature(const tgis_feature *f, void *payload)
+{
+  query *q = payload;
+  tgis_source_db *s = q->s;
+  tgis_feature_view view;
+  tgis_status st;
+
+  if (f->geom->n_points == 0)
+    return TGIS_OK;
+  if ((st = tgis_geombuf_copy(&s->g, f->geom)) != TGIS_OK ||
+      (st = tgis_merc_apply(&s->merc, &q->fit, s->g.xy, s->g.n_points)) != TGIS_OK)
+    return st;
+  size_t before = s->g.n_points;
+  thin(&s->g, q->tolerance);
+  s->stats.points += before;
+  s->stats.points_kept += s->g.n_points;
+  s->stats.features++;
+
+  for (size_t i = 0; i < q->n_attrs; i++)
+    format_value(q->text[i], &q->def->fields[q->field_of[i]], &f->values[q->field_of[i]],
+                 &q->values[i]);
+  view.id = f->id;
+  view.geom = &s->g;
+  view.n_attrs = q->n_attrs;
+  view.keys = q->keys;
+  view.values = q->values;
+  return q->emit(&view, q->payload);
+}
+
+static const tgis_layer_def *layer_by_name(const char *name, tgis_layer *layer)
+{
+  for (int l = 0; l < TGIS_LAYER_COUNT; l++) {
+    const tgis_layer_def *def = tgis_layer__def((tgis_layer)l);
+    if (def && strcmp(def->table, name) == 0) {
+      *layer = (tgis_layer)l;
+      return def;
+    }
+  }
+  return NULL;
+}
+
+static tgis_status db_query(void *self, const char *layer_name, const tgis_extent *bbox,
+                            double tolerance, tgis_feature_emit emit, void *payload)
+{
+  tgis_source_db *s = self;
+  query q;
+  tgis_extent window;
+  tgis_layer layer;
+  tgis_status st;
+
+  memset(&q, 0, sizeof q);
+  if (!(q.def = layer_by_name(layer_name, &layer)))
+    return TGIS_OK;               /* nothing stored under that name: nothing to draw */
+  q.s = s;
+  q.tolerance = tolerance;
+  q.bbox = bbox;
+  q.emit = emit;
+  q.payload = payload;
+  for (int i = 0; i < q.def->n_fields && q.n_attrs < MAX_FIELDS; i++) {
+    if (q.def->fields[i].flags & TGIS_FIELD_PRIVATE)
+      continue;                   /* never even named to the renderer */
+    q.field_of[q.n_attrs] = i;
+    q.keys[q.n_attrs++] = q.def->fields[i].name;
+  }
+  if ((st = tgis_merc_window(&s->merc, bbox, &window)) != TGIS_OK)
+    return st;
+  /* A tenth of the renderer's tolerance (half a pixel): the fit is
+   * invisible. */
+  if ((st = tgis_merc_fit_window(&s->merc, &window, tolerance > 0 ? 0.1 * tolerance : 0.01,
+                                 &q.fit)) != TGIS_OK)
+    return st;
+  s->stats.queries++;
+  s->stats.exact_queries += q.fit.exact;
+  s->stats.max_fit_err = fmax(s->stats.max_fit_err, q.fit.exact ? 0 : q.fit.max_err);
+  return s->store->vt->layer_scan(s->store, layer, &window, on_feature, &q);
+}
+
+tgis_tile_source tgis_source_db_source(tgis_source_db *s)
+{
+  tgis_tile_source src = { db_query, s };
+  return src;
+}
