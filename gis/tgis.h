@@ -369,6 +369,105 @@ typedef struct tgis_import_result {
 tgis_status tgis_import(tgis_import_result *out, tgis_ctx *ctx, const char *source,
                         const tgis_import_options *opts);
 
+/* ------------------------------------------------------------------------ */
+/* Map tiles                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A tile renderer over the database of one context: the themes of a
+ * styles directory (one YAML file each, see data/styles/README.md), read
+ * once, and the layers read through the spatial index. Tiles are PNG, XYZ
+ * scheme, Web Mercator, 256 px (512 at scale 2). Like its context, a
+ * renderer is used by one thread at a time; a server makes one per worker.
+ */
+typedef struct tgis_tiles tgis_tiles;
+
+/**
+ * Open a renderer.
+ * @param[out] out    freed with tgis_tiles_close(); NULL on failure
+ * @param ctx         with a database; must outlive the renderer
+ * @param styles_dir  directory of *.yaml themes; NULL: the installed
+ *                    themes (or, in a build tree, data/styles)
+ * @return TGIS_OK, TGIS_EINVAL (no database), TGIS_ENOTFOUND (no themes),
+ *         TGIS_EPARSE (a bad style: file, line and key in the message),
+ *         TGIS_EPROJ, TGIS_ENOMEM.
+ */
+tgis_status tgis_tiles_open(tgis_tiles **out, tgis_ctx *ctx, const char *styles_dir);
+
+/** Close a renderer. If t is NULL nothing occurs. */
+void tgis_tiles_close(tgis_tiles *t);
+
+/** Number of themes, and the name of theme i (e.g. "base"), or NULL. */
+size_t tgis_tiles_theme_count(const tgis_tiles *t);
+const char *tgis_tiles_theme_name(const tgis_tiles *t, size_t i);
+
+/**
+ * Render tile z/x/y of `theme` as PNG.
+ * @param[out] png  the bytes, freed with tgis_free(ctx, *png)
+ * @param scale     1, or 2 for a 512 px HiDPI tile of the same area
+ * @return TGIS_OK; TGIS_ENOTFOUND (no such theme); TGIS_EINVAL (z outside
+ *         0..22, x or y outside the zoom, bad scale); TGIS_EDB; TGIS_ENOMEM.
+ */
+tgis_status tgis_tiles_render(tgis_tiles *t, const char *theme, int z, int x, int y,
+                              int scale, unsigned char **png, size_t *png_len);
+
+/**
+ * Render a map image of the area `box` (database CRS; NULL: the extent of
+ * the parcels) with `themes` drawn over each other in order, at most
+ * `max_px` pixels on its longer side. For reports.
+ * @param[out] png  the bytes, freed with tgis_free(ctx, *png)
+ * @return as tgis_tiles_render().
+ */
+tgis_status tgis_tiles_map_image(tgis_tiles *t, const char *const *themes, size_t n_themes,
+                                 const tgis_extent *box, int max_px,
+                                 unsigned char **png, size_t *png_len);
+
+/** Options of tgis_tiles_seed(); initialise with TGIS_SEED_OPTIONS_INIT. */
+typedef struct tgis_seed_options {
+  unsigned int version;        /**< TGIS_SEED_OPTIONS_VERSION */
+  const char *theme;           /**< theme to render; default "base" */
+  int min_zoom, max_zoom;      /**< zooms to seed, 0..22 */
+  int has_bbox;                /**< 0: the extent of the parcels */
+  double bbox[4];              /**< west, south, east, north in degrees */
+  int scale;                   /**< 1, or 2 for HiDPI tiles */
+  int jobs;                    /**< rendering threads; 0: one per core */
+  const char *styles_dir;      /**< NULL: the installed themes */
+  tgis_progress_fn progress;   /**< tiles done of total; may be NULL */
+  void *progress_payload;
+} tgis_seed_options;
+
+#define TGIS_SEED_OPTIONS_VERSION 1
+#define TGIS_SEED_OPTIONS_INIT \
+  { TGIS_SEED_OPTIONS_VERSION, "base", 10, 16, 0, { 0, 0, 0, 0 }, 1, 0, NULL, NULL, NULL }
+
+/** What a seed did. */
+typedef struct tgis_seed_result {
+  int64_t tiles;               /**< tiles of the zooms over the area */
+  int64_t already;             /**< found in the file from an earlier run */
+  int64_t rendered;            /**< rendered and stored by this run */
+  int64_t bytes;               /**< PNG bytes stored by this run */
+  double seconds;              /**< wall time */
+  int jobs;                    /**< threads used */
+} tgis_seed_result;
+
+/**
+ * Render every tile of the zooms over the area into an MBTiles 1.3 file
+ * (created if missing; rows in the TMS scheme, metadata filled). Workers
+ * render in parallel, each with its own read-only connection; tiles are
+ * committed in batches, so an interrupted seed (cancel, crash, kill) keeps
+ * what it committed and a new run with the same options renders only what
+ * is missing. A file seeded with other options (theme, scale) is refused.
+ * @param ctx  with the database to render
+ * @return TGIS_OK; TGIS_EINVAL (bad options, a file of another seed);
+ *         TGIS_ENOTFOUND (no such theme); TGIS_EIO (the file);
+ *         TGIS_ECANCELLED (what was committed stays); TGIS_EDB; TGIS_ENOMEM.
+ */
+tgis_status tgis_tiles_seed(tgis_seed_result *out, tgis_ctx *ctx, const char *mbtiles,
+                            const tgis_seed_options *opts);
+
+/** Free memory the library handed to the caller. If p is NULL nothing occurs. */
+void tgis_free(tgis_ctx *ctx, void *p);
+
 #ifdef __cplusplus
 }
 #endif
