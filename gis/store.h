@@ -57,6 +57,54 @@ typedef struct tgis_write_result {
   char why[256];             /* for DUPLICATE/REFUSED: the constraint said */
 } tgis_write_result;
 
+/* ---- coverage analytics (schema 3) ---------------------------------------- */
+
+/* A parcel as analytics read it: borrowed, valid only during the callback. */
+typedef struct tgis_parcel_rec {
+  int64_t id;
+  int has_point;             /* 0 for an empty geometry */
+  double x, y;               /* area-weighted centroid, database CRS */
+  int64_t residents;
+  const char *district;      /* SOATO code, or NULL */
+  const char *land_use;
+  const char *label;         /* cadastre number, else ext_id; may be NULL */
+} tgis_parcel_rec;
+
+typedef tgis_status (*tgis_parcel_cb)(const tgis_parcel_rec *p, void *payload);
+
+/* A facility as analytics read it: borrowed, valid only during the callback. */
+typedef struct tgis_facility_rec {
+  int64_t id;
+  int has_point;             /* 0 for an empty geometry */
+  double x, y;               /* database CRS */
+  const char *kind;
+  const char *name;
+  int64_t capacity;          /* -1 when NULL */
+} tgis_facility_rec;
+
+typedef tgis_status (*tgis_facility_cb)(const tgis_facility_rec *f, void *payload);
+
+/* A parcel with its result in one run, for the coverage map theme:
+ * borrowed, valid only during the callback. */
+typedef struct tgis_coverage_feature {
+  int64_t parcel_id;
+  const tgis_geombuf *geom;  /* database CRS, as layer_scan gives it */
+  double minutes;            /* travel time to the nearest facility; NaN when
+                                unreachable, without a time (radius method in
+                                drive mode) or not in the run */
+  int in_run;                /* 0: the parcel came after the run */
+  int reachable;             /* some facility is reachable */
+  int covered;               /* within the run's threshold */
+} tgis_coverage_feature;
+
+typedef tgis_status (*tgis_coverage_feature_cb)(const tgis_coverage_feature *f,
+                                                void *payload);
+
+/* One row of the change log: a box (database CRS) a committed import
+ * changed in `layer`. */
+typedef tgis_status (*tgis_change_cb)(int64_t id, const char *layer, const tgis_extent *box,
+                                      void *payload);
+
 typedef struct tgis_store_vtable {
   const char *name;                                   /* "spatialite" */
   void (*close)(tgis_store *st);
@@ -103,6 +151,65 @@ typedef struct tgis_store_vtable {
    * rows of run `run_id` at bulk_end. A rollback ends bulk mode too. */
   tgis_status (*bulk_begin)(tgis_store *st, tgis_layer layer);
   tgis_status (*bulk_end)(tgis_store *st, tgis_layer layer, int64_t run_id);
+
+  /* -- coverage analytics (schema 3); writes inside begin/commit -- */
+  /* Every parcel in id order with its centroid, residents, district and
+   * land use (whole layer, for analytics). */
+  tgis_status (*parcels_read)(tgis_store *st, tgis_parcel_cb cb, void *payload);
+  /* Every facility of `kind` (NULL: all) in id order. */
+  tgis_status (*facilities_read)(tgis_store *st, const char *kind, tgis_facility_cb cb,
+                                 void *payload);
+  /* Record a run (its parameters from `s`: facility_kind, mode, method,
+   * minutes, radius_m, walk_kmh, max_snap_m); sets s->run_id and
+   * s->created. Its numbers are written by coverage_run_close. */
+  tgis_status (*coverage_run_open)(tgis_store *st, tgis_coverage_summary *s);
+  /* The headline numbers of run s->run_id. */
+  tgis_status (*coverage_run_close)(tgis_store *st, const tgis_coverage_summary *s);
+  /* Result rows of a run, in batches (any number of calls). Parcels should
+   * come in parcel id order. Districts name their SOATO code ("" = NULL). */
+  tgis_status (*coverage_parcels_put)(tgis_store *st, int64_t run_id,
+                                      const tgis_coverage_parcel *rows, size_t n);
+  tgis_status (*coverage_districts_put)(tgis_store *st, int64_t run_id,
+                                        const tgis_coverage_district *rows, size_t n);
+  tgis_status (*coverage_facilities_put)(tgis_store *st, int64_t run_id,
+                                         const tgis_coverage_facility *rows, size_t n);
+  /* Replace the run's sites with these. */
+  tgis_status (*coverage_sites_put)(tgis_store *st, int64_t run_id,
+                                    const tgis_coverage_site *rows, size_t n);
+  /* A run's summary (timing zero): run_id > 0 that run; 0 the latest one,
+   * of `facility_kind` unless it is NULL. TGIS_ENOTFOUND when there is none. */
+  tgis_status (*coverage_run_get)(tgis_store *st, int64_t run_id, const char *facility_kind,
+                                  tgis_coverage_summary *out);
+  /* Parcels whose box meets `window` (NULL: all, in id order), through the
+   * parcels' R-tree, each with its result in a run chosen as by
+   * coverage_run_get (ENOTFOUND when there is none). For the coverage
+   * theme; one read transaction. */
+  tgis_status (*coverage_scan)(tgis_store *st, int64_t run_id, const char *facility_kind,
+                               const tgis_extent *window, tgis_coverage_feature_cb cb,
+                               void *payload);
+
+  /* -- for the tile server -- */
+  /* Features of a layer whose text `field` starts with `text` (substring
+   * 0, through the column's index where it has one) or contains it
+   * (substring 1), at most `limit`, ordered by that field. Private fields
+   * cannot be searched. */
+  tgis_status (*feature_find)(tgis_store *st, tgis_layer layer, const char *field,
+                              const char *text, int substring, int limit,
+                              tgis_feature_cb cb, void *payload);
+  /* The boxes committed imports changed (change_log) with an id above
+   * `after`, in id order. */
+  tgis_status (*changes_since)(tgis_store *st, int64_t after, tgis_change_cb cb,
+                               void *payload);
+
+  /* -- utility tracing -- */
+  /* The rows of one utility network (layer TGIS_LAYER_UTILITY_NODES or
+   * TGIS_LAYER_UTILITY_LINES, where network = `network`) in id order, as
+   * layer_scan gives them -- except node references: their value holds the
+   * referenced node's row id in `i` (is_null when unset, `s` NULL), so a
+   * trace ties line ends to nodes without a text lookup per end.
+   * TGIS_EINVAL for another layer. */
+  tgis_status (*network_scan)(tgis_store *st, tgis_layer layer, const char *network,
+                              tgis_feature_cb cb, void *payload);
 } tgis_store_vtable;
 
 /* The common head of every backend's store struct. */

@@ -82,6 +82,7 @@ static void sl_free(sl_store *s)
 {
   tgis_ctx *ctx = s->base.ctx;
   tgis_sl__finalize_writer(s);
+  tgis_sl__results_free(s);
   if (s->db)
     sqlite3_close(s->db);
   if (s->cache)
@@ -432,4 +433,18 @@ static const tgis_store_vtable sl_vtable = {
   tgis_sl__layer_refresh,
   tgis_sl__bulk_begin,
   tgis_sl__bulk_end,
+  /* Later ops by name: independent of the order they were added in. */
+  .parcels_read = tgis_sl__parcels_read,
+  .facilities_read = tgis_sl__facilities_read,
+  .coverage_run_open = tgis_sl__coverage_run_open,
+  .coverage_run_close = tgis_sl__coverage_run_close,
+  .coverage_parcels_put = tgis_sl__coverage_parcels_put,
+  .coverage_districts_put = tgis_sl__coverage_districts_put,
+  .coverage_facilities_put = tgis_sl__coverage_facilities_put,
+  .coverage_sites_put = tgis_sl__coverage_sites_put,
+  .coverage_run_get = tgis_sl__coverage_run_get,
+  .coverage_scan = tgis_sl__coverage_scan,
+  .feature_find = tgis_sl__feature_find,
+  .changes_since = tgis_sl__changes_since,
+  .network_scan = tgis_sl__network_scan,
 };

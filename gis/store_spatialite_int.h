@@ -36,6 +36,7 @@ typedef struct sl_store {
   sqlite3_stmt *run_ins, *run_upd;
   unsigned char *blob;    /* geometry encoding buffer, reused */
   size_t blob_cap;
+  struct sl_results *results; /* coverage statements, on first use */
 } sl_store;
 
 /* store_spatialite_write.c */
@@ -58,6 +59,15 @@ tgis_status tgis_sl__layer_refresh(tgis_store *st, tgis_layer layer,
 /* store_spatialite_read.c */
 tgis_status tgis_sl__layer_scan(tgis_store *st, tgis_layer layer, const tgis_extent *window,
                                 tgis_feature_cb cb, void *payload);
+tgis_status tgis_sl__feature_find(tgis_store *st, tgis_layer layer, const char *field,
+                                  const char *text, int substring, int limit,
+                                  tgis_feature_cb cb, void *payload);
+tgis_status tgis_sl__changes_since(tgis_store *st, int64_t after, tgis_change_cb cb,
+                                   void *payload);
+
+/* store_spatialite_trace.c: one utility network, references as row ids. */
+tgis_status tgis_sl__network_scan(tgis_store *st, tgis_layer layer, const char *network,
+                                  tgis_feature_cb cb, void *payload);
 
 /* store_spatialite_bulk.c */
 tgis_status tgis_sl__bulk_begin(tgis_store *st, tgis_layer layer);
@@ -71,6 +81,27 @@ void tgis_sl__bulk_reset(sl_store *s);
  * (TGIS_ENOMEM, TGIS_EDB) the index is left as it was. */
 tgis_status tgis_sl__rtree_rebuild(sl_store *s, tgis_layer layer);
 
+
+/* store_spatialite_results.c: coverage analytics (schema 3). */
+void tgis_sl__results_free(sl_store *s);
+tgis_status tgis_sl__parcels_read(tgis_store *st, tgis_parcel_cb cb, void *payload);
+tgis_status tgis_sl__facilities_read(tgis_store *st, const char *kind, tgis_facility_cb cb,
+                                     void *payload);
+tgis_status tgis_sl__coverage_run_open(tgis_store *st, tgis_coverage_summary *s);
+tgis_status tgis_sl__coverage_run_close(tgis_store *st, const tgis_coverage_summary *s);
+tgis_status tgis_sl__coverage_parcels_put(tgis_store *st, int64_t run_id,
+                                          const tgis_coverage_parcel *rows, size_t n);
+tgis_status tgis_sl__coverage_districts_put(tgis_store *st, int64_t run_id,
+                                            const tgis_coverage_district *rows, size_t n);
+tgis_status tgis_sl__coverage_facilities_put(tgis_store *st, int64_t run_id,
+                                             const tgis_coverage_facility *rows, size_t n);
+tgis_status tgis_sl__coverage_sites_put(tgis_store *st, int64_t run_id,
+                                        const tgis_coverage_site *rows, size_t n);
+tgis_status tgis_sl__coverage_run_get(tgis_store *st, int64_t run_id, const char *kind,
+                                      tgis_coverage_summary *out);
+tgis_status tgis_sl__coverage_scan(tgis_store *st, int64_t run_id, const char *kind,
+                                   const tgis_extent *window, tgis_coverage_feature_cb cb,
+                                   void *payload);
 
 /* spatialite_blob.c: SpatiaLite's BLOB-Geometry format. */
 

@@ -44,29 +44,16 @@ static int build_select(char *sql, size_t n, const tgis_layer_def *def, int wind
   return k < 0 || (size_t)k >= n - used ? -1 : 0;
 }
 
-tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_extent *window,
-                                tgis_feature_cb cb, void *payload)
+/* Step through a prepared SELECT of build_select()'s shape, calling cb
+ * with each row as a feature. Finalizes the statement. */
+static tgis_status emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
+                             tgis_feature_cb cb, void *payload)
 {
-  sl_store *s = (sl_store *)base;
-  const tgis_layer_def *def = tgis_layer__def(layer);
   tgis_value vals[TGIS_MAX_FIELDS];
-  sqlite3_stmt *stmt = NULL;
   tgis_geombuf g;
   tgis_status st = TGIS_OK;
-  char sql[2048];
-  int rc, geom_col = def->n_fields + 1;
+  int rc = SQLITE_DONE, geom_col = def->n_fields + 1;
 
-  if (build_select(sql, sizeof sql, def, window != NULL))
-    return tgis__fail(s->base.ctx, TGIS_EINVAL, "statement for %s too long", def->table);
-  if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    return tgis__fail(s->base.ctx, TGIS_EDB, "%s: cannot read %s: %s", s->path, def->table,
-                      sqlite3_errmsg(s->db));
-  if (window) {
-    sqlite3_bind_double(stmt, 1, window->minx);
-    sqlite3_bind_double(stmt, 2, window->miny);
-    sqlite3_bind_double(stmt, 3, window->maxx);
-    sqlite3_bind_double(stmt, 4, window->maxy);
-  }
   tgis_geombuf_init(&g, s->base.ctx);
   while (st == TGIS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     tgis_feature f;
@@ -104,5 +91,104 @@ tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_e
                     sqlite3_errmsg(s->db));
   sqlite3_finalize(stmt);
   tgis_geombuf_free(&g);
+  return st;
+}
+
+tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_extent *window,
+                                tgis_feature_cb cb, void *payload)
+{
+  sl_store *s = (sl_store *)base;
+  const tgis_layer_def *def = tgis_layer__def(layer);
+  sqlite3_stmt *stmt = NULL;
+  char sql[2048];
+
+  if (build_select(sql, sizeof sql, def, window != NULL))
+    return tgis__fail(s->base.ctx, TGIS_EINVAL, "statement for %s too long", def->table);
+  if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    return tgis__fail(s->base.ctx, TGIS_EDB, "%s: cannot read %s: %s", s->path, def->table,
+                      sqlite3_errmsg(s->db));
+  if (window) {
+    sqlite3_bind_double(stmt, 1, window->minx);
+    sqlite3_bind_double(stmt, 2, window->miny);
+    sqlite3_bind_double(stmt, 3, window->maxx);
+    sqlite3_bind_double(stmt, 4, window->maxy);
+  }
+  return emit_rows(s, def, stmt, cb, payload);
+}
+
+tgis_status tgis_sl__feature_find(tgis_store *base, tgis_layer layer, const char *field,
+                                  const char *text, int substring, int limit,
+                                  tgis_feature_cb cb, void *payload)
+{
+  sl_store *s = (sl_store *)base;
+  const tgis_layer_def *def = tgis_layer__def(layer);
+  int fi = def ? tgis_layer__field(def, field) : -1;
+  sqlite3_stmt *stmt = NULL;
+  char sql[2300], *tail, hi[512], pat[520];
+  size_t used, n = strlen(text);
+
+  if (fi < 0 || def->fields[fi].type != TGIS_FT_TEXT ||
+      (def->fields[fi].flags & TGIS_FIELD_PRIVATE) || n == 0 || n >= sizeof hi - 1 || limit < 1)
+    return tgis__fail(s->base.ctx, TGIS_EINVAL, "cannot search %s by '%s'",
+                      def ? def->table : "?", field);
+  /* build_select() without a window ends in " ORDER BY t.id": cut it off. */
+  if (build_select(sql, sizeof sql - 200, def, 0) || !(tail = strstr(sql, " ORDER BY t.id")))
+    return tgis__fail(s->base.ctx, TGIS_EINVAL, "statement for %s too long", def->table);
+  used = (size_t)(tail - sql);
+  /* A prefix is a range on the column, so its index answers it; a
+   * substring is a LIKE over the (small) layer. */
+  if (substring)
+    snprintf(sql + used, sizeof sql - used,
+             " WHERE t.%s LIKE ?1 ESCAPE '\\' ORDER BY t.%s LIMIT %d", field, field, limit);
+  else
+    snprintf(sql + used, sizeof sql - used,
+             " WHERE t.%s >= ?1 AND t.%s < ?2 ORDER BY t.%s LIMIT %d", field, field, field, limit);
+  if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    return tgis__fail(s->base.ctx, TGIS_EDB, "%s: cannot search %s: %s", s->path, def->table,
+                      sqlite3_errmsg(s->db));
+  if (substring) {
+    size_t k = 0;
+    pat[k++] = '%';
+    for (size_t i = 0; i < n && k < sizeof pat - 3; i++) {
+      if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+        pat[k++] = '\\';
+      pat[k++] = text[i];
+    }
+    pat[k++] = '%';
+    pat[k] = '\0';
+    sqlite3_bind_text(stmt, 1, pat, -1, SQLITE_TRANSIENT);
+  } else {
+    memcpy(hi, text, n);
+    hi[n] = (char)0x7f;           /* above every character of an identifier */
+    hi[n + 1] = '\0';
+    sqlite3_bind_text(stmt, 1, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, hi, -1, SQLITE_TRANSIENT);
+  }
+  return emit_rows(s, def, stmt, cb, payload);
+}
+
+tgis_status tgis_sl__changes_since(tgis_store *base, int64_t after, tgis_change_cb cb,
+                                   void *payload)
+{
+  sl_store *s = (sl_store *)base;
+  sqlite3_stmt *stmt = NULL;
+  tgis_status st = TGIS_OK;
+  int rc = SQLITE_DONE;
+
+  if (sqlite3_prepare_v2(s->db, "SELECT id, layer, minx, miny, maxx, maxy FROM change_log"
+                                " WHERE id > ?1 ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
+    return tgis__fail(s->base.ctx, TGIS_EDB, "%s: cannot read change_log: %s", s->path,
+                      sqlite3_errmsg(s->db));
+  sqlite3_bind_int64(stmt, 1, after);
+  while (st == TGIS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    tgis_extent box = { sqlite3_column_double(stmt, 2), sqlite3_column_double(stmt, 3),
+                        sqlite3_column_double(stmt, 4), sqlite3_column_double(stmt, 5) };
+    const char *layer = (const char *)sqlite3_column_text(stmt, 1);
+    st = cb(sqlite3_column_int64(stmt, 0), layer ? layer : "", &box, payload);
+  }
+  if (st == TGIS_OK && rc != SQLITE_DONE)
+    st = tgis__fail(s->base.ctx, TGIS_EDB, "%s: reading change_log: %s", s->path,
+                    sqlite3_errmsg(s->db));
+  sqlite3_finalize(stmt);
   return st;
 }

@@ -465,8 +465,501 @@ typedef struct tgis_seed_result {
 tgis_status tgis_tiles_seed(tgis_seed_result *out, tgis_ctx *ctx, const char *mbtiles,
                             const tgis_seed_options *opts);
 
+/* ------------------------------------------------------------------------ */
+/* Tile server                                                               */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * An HTTP server for planners: the web map viewer at /, TileJSON and PNG
+ * tiles per theme (/tiles/THEME/Z/X/Y.png and @2x.png), feature info
+ * (/info?lon=&lat=), search (/search?q=), /themes.json, /healthz and
+ * /stats. Tiles are kept in a bounded in-memory cache with ETags; a thread
+ * watches the database and drops the cached tiles every committed import
+ * touched, so planners see current data. Workers read the database through
+ * their own read-only connections. See docs/server.md.
+ */
+typedef struct tgis_server tgis_server;
+
+/** Options of tgis_server_start(); initialise with TGIS_SERVER_OPTIONS_INIT. */
+typedef struct tgis_server_options {
+  unsigned int version;        /**< TGIS_SERVER_OPTIONS_VERSION */
+  const char *bind;            /**< IPv4 address to listen on; "127.0.0.1" */
+  int port;                    /**< 8080; 0 picks a free port (tgis_server_port()) */
+  int threads;                 /**< request threads; 0: two per core */
+  size_t cache_bytes;          /**< bound of the tile cache; 256 MiB */
+  const char *styles_dir;      /**< NULL: the installed themes */
+  const char *viewer_dir;      /**< the viewer's files; NULL: installed */
+  const char *vendor_dir;      /**< npm packages (leaflet); NULL: installed */
+  const char *mbtiles;         /**< serve the tiles of this MBTiles file
+                                    instead of rendering (its theme only) */
+  double poll_seconds;         /**< how often to look for committed changes; 1 */
+} tgis_server_options;
+
+#define TGIS_SERVER_OPTIONS_VERSION 1
+#define TGIS_SERVER_OPTIONS_INIT \
+  { TGIS_SERVER_OPTIONS_VERSION, "127.0.0.1", 8080, 0, (size_t)256 << 20, NULL, NULL, \
+    NULL, NULL, 1.0 }
+
+/**
+ * Start serving in background threads.
+ * @param[out] out  stop with tgis_server_stop(); NULL on failure
+ * @param ctx       with the database to serve (its path is reopened
+ *                  read-only by every worker); must outlive the server.
+ *                  With opts->mbtiles it may have no database (no /info,
+ *                  no /search then).
+ * @return TGIS_OK; TGIS_EINVAL (bad options or address); TGIS_EIO (cannot
+ *         listen: the port is taken); TGIS_EPARSE (a bad style);
+ *         TGIS_ENOTFOUND (no themes, no MBTiles file); TGIS_ENOMEM.
+ */
+tgis_status tgis_server_start(tgis_server **out, tgis_ctx *ctx, const tgis_server_options *opts);
+
+/** The port the server listens on. */
+int tgis_server_port(const tgis_server *s);
+
+/** Stop serving, wait for the threads, free everything. NULL is ignored. */
+void tgis_server_stop(tgis_server *s);
+
 /** Free memory the library handed to the caller. If p is NULL nothing occurs. */
 void tgis_free(tgis_ctx *ctx, void *p);
+
+/* ------------------------------------------------------------------------ */
+/* Coverage analytics                                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Which residents reach a facility of a kind (family polyclinics, schools)
+ * within a time, along the road network or within a straight-line radius;
+ * the share covered per district; each facility's catchment and load; the
+ * capacity-aware E2SFCA accessibility index; and where new facilities would
+ * cover the most residents. Results go to the coverage_* tables of the
+ * database, keyed by run (docs/coverage.md), and stay in memory in a
+ * tgis_coverage_result for the caller.
+ */
+
+/** How residents travel to a facility. */
+typedef enum tgis_travel_mode {
+  TGIS_TRAVEL_WALK = 0,  /**< walkable roads, both ways, at walk_kmh */
+  TGIS_TRAVEL_DRIVE = 1  /**< drivable roads at their speed (class or
+                              maxspeed), oneway respected */
+} tgis_travel_mode;
+
+/** How "within reach" is measured. */
+typedef enum tgis_coverage_method {
+  TGIS_COVERAGE_NETWORK = 0, /**< travel time along the roads */
+  TGIS_COVERAGE_RADIUS = 1   /**< straight-line distance, no roads */
+} tgis_coverage_method;
+
+/** Default distance beyond which a parcel or facility is not snapped to a
+ * road (and a parcel is reported unreachable), metres. */
+#define TGIS_COVERAGE_DEFAULT_SNAP_M 500.0
+
+/** tgis_coverage_options.flags: compute only, write nothing (run_id 0). */
+#define TGIS_COVERAGE_DRY_RUN 0x1u
+
+typedef struct tgis_coverage_options {
+  unsigned int version;          /**< TGIS_COVERAGE_OPTIONS_VERSION */
+  const char *facility_kind;     /**< "polyclinic" or "school" */
+  tgis_travel_mode mode;
+  double minutes;                /**< the threshold, > 0: covered if the
+                                      nearest facility is this close */
+  tgis_coverage_method method;
+  double radius_m;               /**< radius method: the radius, metres;
+                                      0: `minutes` at walk_kmh (walk mode
+                                      only). Ignored by the network method. */
+  double walk_kmh;               /**< walking speed, > 0 (also of the walk
+                                      between door and road in drive mode) */
+  double max_snap_m;             /**< snap distance limit, > 0 */
+  unsigned int flags;            /**< TGIS_COVERAGE_* */
+  tgis_progress_fn progress;     /**< may be NULL; non-zero return cancels */
+  void *progress_payload;
+} tgis_coverage_options;
+
+#define TGIS_COVERAGE_OPTIONS_VERSION 1
+#define TGIS_COVERAGE_OPTIONS_INIT \
+  { TGIS_COVERAGE_OPTIONS_VERSION, "polyclinic", TGIS_TRAVEL_WALK, 15.0, \
+    TGIS_COVERAGE_NETWORK, 0.0, 5.0, TGIS_COVERAGE_DEFAULT_SNAP_M, 0, NULL, NULL }
+
+/** Where the time of a run went, seconds of wall time. */
+typedef struct tgis_coverage_timing {
+  double load;       /**< reading roads, parcels, facilities */
+  double graph;      /**< noding, adjacency, components */
+  double snap;       /**< snap index, parcels and facilities */
+  double search;     /**< nearest facility: Dijkstra and per-parcel cost */
+  double e2sfca;     /**< the accessibility index */
+  double aggregate;  /**< districts and facilities */
+  double write;      /**< result tables, commit included */
+} tgis_coverage_timing;
+
+/** A coverage run: its parameters and headline numbers (one row of
+ * coverage_runs). */
+typedef struct tgis_coverage_summary {
+  int64_t run_id;                 /**< 0 for a dry run */
+  char facility_kind[16];
+  tgis_travel_mode mode;
+  tgis_coverage_method method;
+  double minutes;
+  double radius_m;                /**< radius method: the radius used; else 0 */
+  double walk_kmh, max_snap_m;
+  char created[32];               /**< UTC, ISO 8601 */
+  int64_t parcels, residents;     /**< all parcels of the layer, their residents */
+  int64_t covered_parcels, covered_residents;
+  double covered_share;           /**< covered_residents / residents; NaN when
+                                       nobody lives in the city */
+  int64_t unreachable_parcels;    /**< no facility reachable: not snapped
+                                       within max_snap_m, or on a piece of
+                                       network no facility reaches */
+  int64_t unreachable_residents;
+  int64_t unsnapped_parcels;      /**< of those, not snapped (network method) */
+  int64_t facilities;             /**< of the kind */
+  int64_t facilities_unsnapped;   /**< not snapped to a road: reach nobody */
+  int64_t facilities_overloaded;  /**< catchment residents above capacity */
+  int64_t network_nodes, network_edges; /**< of the graph (network method) */
+  int64_t components;             /**< connected pieces of the mode's network;
+                                       more than 1 is a data problem to see */
+  int64_t off_main_parcels;       /**< parcels snapped to a piece other than
+                                       the largest */
+  double e2sfca;                  /**< residents-weighted mean of the parcels' */
+  double seconds;                 /**< wall time of the run */
+  tgis_coverage_timing timing;    /**< of this process's run; zeros when read
+                                       back from the database */
+} tgis_coverage_summary;
+
+/** One parcel's result (a row of coverage_parcels). */
+typedef struct tgis_coverage_parcel {
+  int64_t parcel_id;
+  int64_t facility_id;  /**< nearest facility; 0 when none is reachable */
+  double seconds;       /**< travel time to it, door to door; NaN when
+                             unreachable (and for the radius method in
+                             drive mode, which has no speed) */
+  double metres;        /**< trip length (network: along the roads plus
+                             both access legs; radius: straight); NaN when
+                             unreachable */
+  double snap_m;        /**< centroid to road, metres; NaN when not snapped
+                             or for the radius method */
+  double e2sfca;        /**< accessibility index, facility capacity per
+                             resident (docs/coverage.md); 0 if none in reach */
+  int64_t residents;
+  int32_t district;     /**< index into the run's districts, -1 for none */
+  uint8_t covered;      /**< nearest facility within the threshold */
+  uint8_t reachable;    /**< some facility is reachable at all */
+} tgis_coverage_parcel;
+
+/** One district's result (a row of coverage_districts). */
+typedef struct tgis_coverage_district {
+  char soato[16];               /**< SOATO code; "" for parcels without one */
+  int64_t parcels, residents;
+  int64_t covered_residents, unreachable_residents;
+  double share;                 /**< covered_residents / residents; NaN if 0 */
+  double e2sfca;                /**< residents-weighted mean of its parcels' */
+} tgis_coverage_district;
+
+/** One facility's result (a row of coverage_facilities). */
+typedef struct tgis_coverage_facility {
+  int64_t facility_id;
+  const char *name;             /**< owned by the result */
+  int64_t capacity;             /**< -1 when the database has none */
+  double x, y;                  /**< database CRS */
+  double snap_m;                /**< to the road; NaN unsnapped or radius */
+  int64_t catchment_parcels;    /**< covered parcels it is nearest to */
+  int64_t catchment_residents;  /**< their residents */
+  double load;                  /**< catchment_residents / capacity; NaN
+                                     when capacity is unknown or 0 */
+  double ratio;                 /**< E2SFCA supply/demand ratio R_j: capacity
+                                     over the distance-weighted residents in
+                                     reach; NaN when nobody is in reach */
+} tgis_coverage_facility;
+
+/** A suggested new site (a row of coverage_sites). */
+typedef struct tgis_coverage_site {
+  int rank;                     /**< 1 = picked first */
+  int64_t parcel_id;            /**< the candidate parcel; 0 for a given point */
+  const char *label;            /**< given label, or the parcel's cadastre
+                                     number (or ext_id); owned by the result */
+  double x, y;                  /**< database CRS */
+  int64_t gain_residents;       /**< uncovered residents it newly covers,
+                                     given the sites ranked before it */
+  int64_t covered_residents;    /**< residents covered with this site and
+                                     all before it */
+} tgis_coverage_site;
+
+/** The result of a run. Opaque; read it with the accessors below. */
+typedef struct tgis_coverage_result tgis_coverage_result;
+
+/**
+ * Run a coverage analysis over the open database.
+ *
+ * Network method: builds the road graph for the mode (driving times run
+ * from the parcel to the facility, with oneway streets in their legal
+ * direction), snaps every parcel's centroid and every facility of the kind
+ * to the nearest usable road within max_snap_m, and finds each parcel's
+ * nearest facility by travel time in one multi-source search; the walk
+ * between door and road is added at walk_kmh at both ends. Radius method:
+ * the nearest facility by straight-line distance from the centroid.
+ * Then per district the residents and covered share, per facility its
+ * catchment and load against capacity, and E2SFCA per parcel and district
+ * (weights 1.00, 0.68, 0.22 over the three thirds of the threshold). A
+ * parcel that cannot be snapped is kept, as unreachable.
+ *
+ * The results are written to the coverage_* tables in one transaction
+ * (unless TGIS_COVERAGE_DRY_RUN): on any failure nothing is written.
+ *
+ * @param[out] out  the result, freed with tgis_coverage_result_free(); it
+ *                  belongs to ctx and must not outlive it. NULL on failure.
+ * @param opts      NULL for TGIS_COVERAGE_OPTIONS_INIT; not retained
+ * @return TGIS_OK; TGIS_EINVAL (no database, unknown facility kind, no
+ *         facility of the kind, a road layer without edges the mode can
+ *         use, minutes or a radius <= 0, bad options); TGIS_EREADONLY
+ *         (a database opened read-only, unless dry run); TGIS_ECANCELLED;
+ *         TGIS_ENOMEM; TGIS_EDB.
+ */
+tgis_status tgis_coverage_run(tgis_coverage_result **out, tgis_ctx *ctx,
+                              const tgis_coverage_options *opts);
+
+/** The run's parameters and headline numbers; borrowed from r. */
+const tgis_coverage_summary *tgis_coverage_result_summary(const tgis_coverage_result *r);
+
+/** Every parcel's result, in parcel id order; borrowed from r.
+ * @param[out] n  number of entries */
+const tgis_coverage_parcel *tgis_coverage_result_parcels(const tgis_coverage_result *r,
+                                                         size_t *n);
+
+/** Per-district results, in SOATO order ("" last); borrowed from r. */
+const tgis_coverage_district *tgis_coverage_result_districts(const tgis_coverage_result *r,
+                                                             size_t *n);
+
+/** Per-facility results, in facility id order; borrowed from r. */
+const tgis_coverage_facility *tgis_coverage_result_facilities(const tgis_coverage_result *r,
+                                                              size_t *n);
+
+/** The sites of the last tgis_coverage_sites() on r, in rank order; n = 0
+ * before one. Borrowed from r. */
+const tgis_coverage_site *tgis_coverage_result_sites(const tgis_coverage_result *r,
+                                                     size_t *n);
+
+/** Free a result. If r is NULL nothing occurs. */
+void tgis_coverage_result_free(tgis_coverage_result *r);
+
+typedef struct tgis_coverage_site_options {
+  unsigned int version;         /**< TGIS_COVERAGE_SITE_OPTIONS_VERSION */
+  int k;                        /**< sites to pick, >= 1 */
+  const double *candidates;     /**< n_candidates points x0,y0,x1,y1... in
+                                     the database CRS; NULL: every parcel
+                                     with land_use 'public' (its centroid) */
+  const char *const *labels;    /**< NULL, or a label per candidate point */
+  size_t n_candidates;
+  tgis_progress_fn progress;    /**< may be NULL; non-zero return cancels */
+  void *progress_payload;
+} tgis_coverage_site_options;
+
+#define TGIS_COVERAGE_SITE_OPTIONS_VERSION 1
+#define TGIS_COVERAGE_SITE_OPTIONS_INIT \
+  { TGIS_COVERAGE_SITE_OPTIONS_VERSION, 5, NULL, NULL, 0, NULL, NULL }
+
+/**
+ * Where to build next: a greedy maximal-covering location analysis on the
+ * run `r`. Picks up to k candidates one at a time, each the one that
+ * covers the most residents not yet covered (by the run's facilities or
+ * the sites picked before it), by the run's method, mode and threshold;
+ * equal gains go to the earlier candidate. Stops early when no candidate
+ * covers anyone more. The sites replace those of an earlier call on r, in
+ * the result and (unless r was a dry run) in coverage_sites, in one
+ * transaction.
+ *
+ * @param r     a result of tgis_coverage_run() on the same ctx
+ * @param opts  NULL for TGIS_COVERAGE_SITE_OPTIONS_INIT
+ * @return TGIS_OK; TGIS_EINVAL (k < 1, no candidates, a non-finite
+ *         candidate point); TGIS_ECANCELLED; TGIS_ENOMEM; TGIS_EDB.
+ */
+tgis_status tgis_coverage_sites(tgis_ctx *ctx, tgis_coverage_result *r,
+                                const tgis_coverage_site_options *opts);
+
+/**
+ * Read a stored run's summary back (its timing is zero).
+ * @param run_id        the run, or 0 for the latest one
+ * @param facility_kind with run_id 0: the latest of this kind; NULL: of any
+ * @return TGIS_OK, TGIS_ENOTFOUND (no such run), TGIS_EINVAL (no database),
+ *         TGIS_EDB.
+ */
+tgis_status tgis_coverage_run_get(tgis_coverage_summary *out, tgis_ctx *ctx,
+                                  int64_t run_id, const char *facility_kind);
+
+/* ------------------------------------------------------------------------ */
+/* Utility tracing                                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * What a failure in a utility network (gas, power, water, heat) cuts off,
+ * and which valves (in power: switches) isolate it. docs/trace.md gives
+ * the rules; in short:
+ *
+ * The network is a graph of its nodes and lines, a line joining the nodes
+ * its from/to references name; where a reference is missing, the line's
+ * end is tied to the node within the join tolerance of its end point, or
+ * to other line ends there (an implicit junction, not listed). Supply
+ * flows from every "source" node along lines, through every node but a
+ * closed valve.
+ *
+ * Two scenarios, each compared with the network before the failure:
+ *  - TGIS_TRACE_FAILURE: the failed element (a line, or a node with its
+ *    lines) is out of service;
+ *  - TGIS_TRACE_ISOLATION: the valve-isolation trace walks from the failed
+ *    element through everything but valves/switches; the valves it meets
+ *    are closed, the segment it walked is taken out of service, and what
+ *    the closed valves cut off with it is lost too -- always at least as
+ *    much as the failure itself cuts off.
+ * An element other than the failed one is "cut off" when a source reached
+ * it before and none does now (the isolated segment's elements are). The
+ * failed element is reported as such, not in the lists. Parcels: each is
+ * served by its nearest consumer node of the network within the serving
+ * radius of its polygon (0 inside); the parcels of the cut-off consumers,
+ * and of the failed node if it is a fed consumer, are cut off, and their
+ * residents summed. Parcels are named by cadastre number; no personal data
+ * is read.
+ */
+
+typedef struct tgis_trace_result tgis_trace_result;
+
+typedef struct tgis_trace_options {
+  unsigned int version;       /**< TGIS_TRACE_OPTIONS_VERSION */
+  const char *network;        /**< "gas", "power", "water" or "heat" */
+  const char *fail_id;        /**< ext_id of the failed line or node */
+  const char *const *closed;  /**< ext_ids of valves/switches already closed
+                                   (normally-open points); may be NULL */
+  size_t n_closed;            /**< entries in `closed` */
+  double join_tolerance_m;    /**< line ends without a node reference join a
+                                   node or each other within this; 0: 0.5 m */
+  double serve_radius_m;      /**< a parcel's consumer is the nearest within
+                                   this of its polygon; 0: 200 m */
+} tgis_trace_options;
+
+#define TGIS_TRACE_OPTIONS_VERSION 1
+#define TGIS_TRACE_OPTIONS_INIT \
+  { TGIS_TRACE_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0.0, 0.0 }
+
+/** The two outcomes a trace reports. */
+typedef enum tgis_trace_scenario {
+  TGIS_TRACE_FAILURE = 0,     /**< cut off by the failure itself */
+  TGIS_TRACE_ISOLATION = 1    /**< cut off while isolating it */
+} tgis_trace_scenario;
+
+/** A node of the network as a trace lists it. Borrowed from the result. */
+typedef struct tgis_trace_node {
+  const char *id;             /**< ext_id */
+  const char *kind;           /**< "source", "junction", "valve", "switch",
+                                   "substation" or "consumer" */
+  double x, y;                /**< in the database CRS */
+} tgis_trace_node;
+
+/** A line of the network as a trace lists it. Borrowed from the result. */
+typedef struct tgis_trace_line {
+  const char *id;             /**< ext_id */
+  const char *kind;           /**< "main" or "service" */
+  const char *from, *to;      /**< end nodes' ext_ids; NULL where the end is
+                                   an implicit junction */
+} tgis_trace_line;
+
+/** A parcel served by a cut-off consumer. Borrowed from the result. */
+typedef struct tgis_trace_parcel {
+  const char *cadastre;       /**< cadastre number; NULL if it has none */
+  const char *ext_id;         /**< the source's id; NULL if none */
+  int64_t residents;
+  const char *consumer;       /**< ext_id of the consumer node serving it */
+  double distance_m;          /**< from that node to the parcel (0 inside) */
+} tgis_trace_parcel;
+
+/** Counts of one scenario. */
+typedef struct tgis_trace_totals {
+  size_t nodes;               /**< node features cut off (consumers included) */
+  size_t lines;
+  size_t consumers;
+  size_t parcels;
+  int64_t residents;          /**< sum over those parcels */
+} tgis_trace_totals;
+
+/** The network and the failed element. */
+typedef struct tgis_trace_info {
+  const char *network;        /**< as given */
+  const char *failed_id;      /**< as given */
+  int failed_is_line;         /**< 1 a line, 0 a node */
+  const char *failed_kind;    /**< line kind ("main"/"service") or node kind */
+  size_t nodes, lines;        /**< node and line features of the network */
+  size_t sources, valves;     /**< of them: sources; valves and switches */
+  size_t joined_ends;         /**< line ends tied by geometry (reference
+                                   missing or naming no node of the network) */
+  size_t implicit_junctions;  /**< made where such ends met without a node */
+  size_t unfed_before;        /**< node features no source reached even
+                                   before the failure (not counted as cut) */
+  double seconds;             /**< wall time of the trace */
+} tgis_trace_info;
+
+/**
+ * Trace a failure in one utility network of the open database.
+ *
+ * Reads the network's nodes and lines and the parcels near its cut-off
+ * consumers through the store; writes nothing.
+ *
+ * @param[out] out  the result, freed with tgis_trace_result_free(); NULL on
+ *                  failure
+ * @param opts      network and failed element are required; copied
+ * @return TGIS_OK; TGIS_EINVAL with a message naming the id: no database,
+ *         an unknown network, a network the database has no nodes of, no
+ *         fail_id, an id that is in no network or in another network, a
+ *         closed id that is not a valve or switch of the network, a network
+ *         without a source, a tolerance or radius < 0; TGIS_ENOMEM;
+ *         TGIS_EDB; TGIS_EPARSE (an unreadable stored geometry).
+ *
+ * Fast enough to call per click: one read of the network, a few R-tree
+ * windows of parcels, breadth-first passes over compressed arrays.
+ * The result allocates through ctx: free it before closing ctx.
+ */
+tgis_status tgis_trace_run(tgis_trace_result **out, tgis_ctx *ctx,
+                           const tgis_trace_options *opts);
+
+/** The network and the failed element. Cannot fail. */
+void tgis_trace_info_get(tgis_trace_info *out, const tgis_trace_result *r);
+
+/** Counts of what a scenario cuts off. Cannot fail. */
+void tgis_trace_totals_get(tgis_trace_totals *out, const tgis_trace_result *r,
+                           tgis_trace_scenario sc);
+
+/**
+ * The node features a scenario cuts off (consumers included), in the
+ * order of their rows.
+ * @param[out] n  number of entries
+ * @return borrowed array, valid until tgis_trace_result_free(); NULL if n is 0
+ */
+const tgis_trace_node *tgis_trace_nodes(const tgis_trace_result *r,
+                                        tgis_trace_scenario sc, size_t *n);
+
+/** Of tgis_trace_nodes(), the consumers. Same rules. */
+const tgis_trace_node *tgis_trace_consumers(const tgis_trace_result *r,
+                                            tgis_trace_scenario sc, size_t *n);
+
+/** The lines a scenario cuts off, in row order. Same rules. */
+const tgis_trace_line *tgis_trace_lines(const tgis_trace_result *r,
+                                        tgis_trace_scenario sc, size_t *n);
+
+/** The parcels a scenario cuts off, in row order. Same rules. */
+const tgis_trace_parcel *tgis_trace_parcels(const tgis_trace_result *r,
+                                            tgis_trace_scenario sc, size_t *n);
+
+/**
+ * The valves (in power: switches) to close to isolate the failed element:
+ * the boundary of the isolation walk, less those already closed. Empty
+ * when no valve bounds the failed element's part of the network: isolating
+ * it then means shutting that whole part. Same rules.
+ */
+const tgis_trace_node *tgis_trace_valves(const tgis_trace_result *r, size_t *n);
+
+/** The isolated segment's node features (the failed node among them):
+ * what is drained once the valves are closed. */
+const tgis_trace_node *tgis_trace_segment_nodes(const tgis_trace_result *r, size_t *n);
+
+/** The isolated segment's lines (the failed line among them). */
+const tgis_trace_line *tgis_trace_segment_lines(const tgis_trace_result *r, size_t *n);
+
+/** Free a trace result. If r is NULL nothing occurs. */
+void tgis_trace_result_free(tgis_trace_result *r);
 
 #ifdef __cplusplus
 }

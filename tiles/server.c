@@ -208,12 +208,22 @@ static const char *host_of(struct MHD_Connection *c)
   return h;
 }
 
+static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+  size_t *n = cls;
+  (void)kind;
+  *n += strlen(key) + (value ? strlen(value) : 0) + 2;
+  return MHD_YES;
+}
+
 static void route(tgis_server *s, struct MHD_Connection *c, const char *url, server_reply *r)
 {
   size_t n = strlen(url);
 
+  MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_len, &n);
   if (n > MAX_URL) {
-    server_reply_error(r, 414, "URL of %zu bytes is too long", n);
+    server_reply_error(r, 414, "URL of %zu bytes is too long (at most %d)", n, MAX_URL);
   } else if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0) {
     serve_file(s->viewer_dir, "index.html", r);
   } else if (strncmp(url, "/static/", 8) == 0) {
@@ -469,9 +479,9 @@ tgis_status tgis_server_start(tgis_server **out, tgis_ctx *ctx, const tgis_serve
                                (uint16_t)o->port, NULL, NULL, on_request, s,
                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(s->n_slots < 2 ? 2 : s->n_slots),
-                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 << 10),
                                MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                                MHD_OPTION_END);
   if (!s->daemon) {

@@ -106,11 +106,20 @@ static json_object *theme_object(tgis_server *s, const tgis_style *st, const cha
   return t;
 }
 
+/* A number printed with `decimals` digits after the point (json-c would
+ * print every digit of the double). */
+static json_object *num(double v, int decimals)
+{
+  char b[48];
+  snprintf(b, sizeof b, "%.*f", decimals, v);
+  return json_object_new_double_s(v, b);
+}
+
 static json_object *doubles(const double *v, int n)
 {
   json_object *a = json_object_new_array();
   for (int i = 0; i < n; i++)
-    json_object_array_add(a, json_object_new_double(round(v[i] * 1e6) / 1e6));
+    json_object_array_add(a, num(v[i], 6));
   return a;
 }
 
@@ -173,7 +182,7 @@ static json_object *properties(const tgis_layer_def *def, const tgis_feature *f)
     if (!v->is_null)
       j = fd->type == TGIS_FT_TEXT ? json_object_new_string(v->s)
         : fd->type == TGIS_FT_INT  ? json_object_new_int64(v->i)
-                                   : json_object_new_double(v->d);
+                                   : num(v->d, 2);
     json_object_object_add(p, fd->name, j);
   }
   return p;
@@ -235,7 +244,7 @@ static json_object *feature_json(const tgis_layer_def *def, const tgis_feature *
   json_object_object_add(o, "layer", json_object_new_string(def->table));
   json_object_object_add(o, "id", json_object_new_int64(f->id));
   if (d >= 0)
-    json_object_object_add(o, "distance_m", json_object_new_double(round(d * 10) / 10));
+    json_object_object_add(o, "distance_m", num(d, 1));
   json_object_object_add(o, "properties", properties(def, f));
   return o;
 }
@@ -336,8 +345,8 @@ void server_info(tgis_server *s, server_arg_fn arg, void *conn, server_reply *r)
     json_object_put(features);
   } else {
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "lon", json_object_new_double(lon));
-    json_object_object_add(o, "lat", json_object_new_double(lat));
+    json_object_object_add(o, "lon", num(lon, 7));
+    json_object_object_add(o, "lat", num(lat, 7));
     json_object_object_add(o, "features", features);
     server_reply_json(r, to_text(o));
   }
@@ -371,8 +380,8 @@ static tgis_status on_found(const tgis_feature *f, void *payload)
   json_object_object_add(o, "layer", json_object_new_string(q->def->table));
   json_object_object_add(o, "id", json_object_new_int64(f->id));
   json_object_object_add(o, "label", json_object_new_string(f->values[fi].s));
-  json_object_object_add(o, "lon", json_object_new_double(round(xy[0] * 1e7) / 1e7));
-  json_object_object_add(o, "lat", json_object_new_double(round(xy[1] * 1e7) / 1e7));
+  json_object_object_add(o, "lon", num(xy[0], 7));
+  json_object_object_add(o, "lat", num(xy[1], 7));
   json_object_object_add(o, "bbox", f->geom->n_points > 1 ? doubles(xy + 2, 4) : NULL);
   json_object_array_add(q->results, o);
   q->n++;

@@ -47,6 +47,8 @@ extern const cli_cmd cmd_info;
 extern const cli_cmd cmd_validate;
 extern const cli_cmd cmd_generate;
 extern const cli_cmd cmd_import;
+extern const cli_cmd cmd_coverage;
+extern const cli_cmd cmd_trace;
 extern const cli_cmd cmd_tiles;
 extern const cli_cmd cmd_serve;
 

@@ -16,7 +16,9 @@
 
 static const cli_cmd *const commands[] = {
   &cmd_init, &cmd_info, &cmd_import, &cmd_validate, &cmd_generate,
-  &cmd_tiles,
+  &cmd_coverage,
+  &cmd_trace,
+  &cmd_tiles, &cmd_serve,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
