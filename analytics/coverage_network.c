@@ -7,14 +7,11 @@
  * the search from the facilities over the reversed network gives the times
  * towards them (graph.h). Walking ignores oneway either way.
  *
- * The trip's length in metres comes from the search's shortest-time tree:
- * visiting nodes in order of time, a node takes the metres of the
- * neighbour whose label it got (cost[u] + w == cost[v] exactly, for the
- * same facility, since that is how the search computed it). Both ends add
- * the straight access walk between door and road, in time and in metres.
+ * The search is graph.h's multi-source Dijkstra with the trip's length in
+ * metres carried along the shortest-time path. Both ends add the straight
+ * access walk between door and road, in time and in metres.
  */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "coverage_int.h"
@@ -31,57 +28,123 @@ static tgis_status nomem(cov_run *r, const char *what)
   return tgis__fail(r->ctx, TGIS_ENOMEM, "out of memory %s", what);
 }
 
-typedef struct node_key {
-  double cost;
-  uint32_t node;
-} node_key;
+/* ---- the search --------------------------------------------------------------- */
 
-static int cmp_node_key(const void *a, const void *b)
+typedef struct hitem {
+  double cost;
+  int32_t facility;
+  uint32_t node;
+} hitem;
+
+typedef struct heap {
+  tgis_ctx *ctx;
+  hitem *a;
+  size_t n, cap;
+} heap;
+
+static inline int item_less(const hitem *x, const hitem *y)
 {
-  const node_key *x = a, *y = b;
-  if (x->cost != y->cost)
-    return x->cost < y->cost ? -1 : 1;
-  return x->node < y->node ? -1 : (x->node > y->node);
+  return x->cost < y->cost || (x->cost == y->cost && x->facility < y->facility);
 }
 
-/* Metres along the shortest-time tree to every reached node. */
-static tgis_status tree_metres(cov_run *r, double *node_m, const double *cost,
-                               const int32_t *fac, const tgis_graph_source *src,
-                               const double *src_m, size_t n_src)
+static int heap_push(heap *h, double cost, int32_t facility, uint32_t node)
+{
+  hitem it = { cost, facility, node };
+  size_t i;
+  if (h->n == h->cap) {
+    size_t cap = h->cap ? 2 * h->cap : 4096;
+    hitem *a = tgis__realloc(h->ctx, h->a, cap * sizeof *a);
+    if (!a)
+      return -1;
+    h->a = a;
+    h->cap = cap;
+  }
+  i = h->n++;
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (!item_less(&it, &h->a[p]))
+      break;
+    h->a[i] = h->a[p];
+    i = p;
+  }
+  h->a[i] = it;
+  return 0;
+}
+
+static hitem heap_pop(heap *h)
+{
+  hitem top = h->a[0], last = h->a[--h->n];
+  size_t i = 0, n = h->n;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n)
+      break;
+    if (c + 1 < n && item_less(&h->a[c + 1], &h->a[c]))
+      c++;
+    if (!item_less(&h->a[c], &last))
+      break;
+    h->a[i] = h->a[c];
+    i = c;
+  }
+  if (n)
+    h->a[i] = last;
+  return top;
+}
+
+/*
+ * tgis_graph_dijkstra() with the trip's metres carried along: the same
+ * labels (cost, facility) compared the same way, so the same costs and
+ * facilities (the tests hold the two to each other); a node's metres are
+ * those of the path that set its final label.
+ */
+static tgis_status search(cov_run *r, double *cost, int32_t *fac, double *node_m,
+                          const tgis_graph_source *src, const double *src_m, size_t n_src)
 {
   const tgis_graph *g = r->g;
   const tgis_graph_csr *csr = &g->csr[r->mode];
-  node_key *order;
-  size_t n = 0;
+  heap h = { r->ctx, NULL, 0, 0 };
+  tgis_status st = TGIS_OK;
 
-  for (uint32_t v = 0; v < g->n_nodes; v++)
+  for (uint32_t v = 0; v < g->n_nodes; v++) {
+    cost[v] = INFINITY;
+    fac[v] = -1;
     node_m[v] = NAN;
+  }
   for (size_t k = 0; k < n_src; k++) {
     uint32_t v = src[k].node;
-    if (cost[v] == src[k].cost && fac[v] == src[k].facility &&
-        !(node_m[v] <= src_m[k]))
+    double c = src[k].cost;
+    int32_t f = src[k].facility;
+    if (c < cost[v] || (c == cost[v] && f < fac[v])) {
+      cost[v] = c;
+      fac[v] = f;
       node_m[v] = src_m[k];
-  }
-  if (!(order = tgis__malloc(r->ctx, (size_t)g->n_nodes * sizeof *order + 1)))
-    return nomem(r, "ordering the reached nodes");
-  for (uint32_t v = 0; v < g->n_nodes; v++)
-    if (isfinite(cost[v])) {
-      order[n].cost = cost[v];
-      order[n++].node = v;
+      if (heap_push(&h, c, f, v))
+        goto nomem;
     }
-  qsort(order, n, sizeof *order, cmp_node_key);
-  for (size_t i = 0; i < n; i++) {
-    uint32_t u = order[i].node;
-    if (isnan(node_m[u]))
-      continue;
+  }
+  while (h.n) {
+    hitem it = heap_pop(&h);
+    uint32_t u = it.node;
+    if (it.cost != cost[u] || it.facility != fac[u])
+      continue;  /* outdated */
     for (uint32_t k = csr->offsets[u], end = csr->offsets[u + 1]; k < end; k++) {
       uint32_t v = csr->targets[k];
-      if (isnan(node_m[v]) && fac[v] == fac[u] && cost[u] + csr->weights[k] == cost[v])
+      double c = it.cost + csr->weights[k];
+      if (c < cost[v] || (c == cost[v] && it.facility < fac[v])) {
+        cost[v] = c;
+        fac[v] = it.facility;
         node_m[v] = node_m[u] + g->edge_len[csr->edge[k]];
+        if (heap_push(&h, c, it.facility, v))
+          goto nomem;
+      }
     }
   }
-  tgis__free(r->ctx, order);
-  return TGIS_OK;
+  goto done;
+nomem:
+  st = nomem(r, "in the travel-time search");
+done:
+  tgis__free(r->ctx, h.a);
+  return st;
 }
 
 /* The time, facility and metres of a snapped parcel: tgis_snap_cost() with
@@ -220,18 +283,9 @@ tgis_status cov__network(cov_run *r)
       src_m[j++] = s->dist + (1.0 - s->t) * g->edge_len[s->edge];
     n_src += k;
   }
-  if (n_src > 0) {
-    if ((st = tgis_graph_dijkstra(cost, fac, g, r->mode, src, n_src, INFINITY)) != TGIS_OK ||
-        (st = tree_metres(r, node_m, cost, fac, src, src_m, n_src)) != TGIS_OK)
-      goto done;
-  } else {
-    /* No facility reaches a road: everyone is unreachable. */
-    for (uint32_t v = 0; v < g->n_nodes; v++) {
-      cost[v] = INFINITY;
-      fac[v] = -1;
-      node_m[v] = NAN;
-    }
-  }
+  /* No source at all (no facility reaches a road): everyone unreachable. */
+  if ((st = search(r, cost, fac, node_m, src, src_m, n_src)) != TGIS_OK)
+    goto done;
 
   for (size_t i = 0; i < r->n_parcels; i++) {
     tgis_coverage_parcel *p = &r->parcels[i];

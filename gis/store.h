@@ -67,7 +67,8 @@ typedef struct tgis_parcel_rec {
   int64_t residents;
   const char *district;      /* SOATO code, or NULL */
   const char *land_use;
-  const char *label;         /* cadastre number, else ext_id; may be NULL */
+  const char *label;         /* public parcels (candidate sites): cadastre
+                                number, else ext_id; NULL for the others */
 } tgis_parcel_rec;
 
 typedef tgis_status (*tgis_parcel_cb)(const tgis_parcel_rec *p, void *payload);

@@ -19,9 +19,13 @@
 
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
+/* Parcel rows per INSERT statement (8 parameters each, far below
+ * SQLite's limit of 32766). */
+#define PARCEL_ROWS 64
+
 struct sl_results {
   sqlite3_stmt *run_ins, *run_upd;
-  sqlite3_stmt *parcel_ins, *district_ins, *facility_ins;
+  sqlite3_stmt *parcel_ins, *parcel_ins_many, *district_ins, *facility_ins;
   sqlite3_stmt *site_del, *site_ins;
   sqlite3_stmt *latest, *scan[2];   /* scan: whole layer, window */
   tgis_geombuf geom;                /* scan's decoding buffer */
@@ -42,6 +46,7 @@ void tgis_sl__results_free(sl_store *s)
   sqlite3_finalize(r->run_ins);
   sqlite3_finalize(r->run_upd);
   sqlite3_finalize(r->parcel_ins);
+  sqlite3_finalize(r->parcel_ins_many);
   sqlite3_finalize(r->district_ins);
   sqlite3_finalize(r->facility_ins);
   sqlite3_finalize(r->site_del);
@@ -176,7 +181,8 @@ tgis_status tgis_sl__parcels_read(tgis_store *base, tgis_parcel_cb cb, void *pay
   int rc;
 
   if (sqlite3_prepare_v2(s->db,
-        "SELECT id, residents, district, land_use, coalesce(cadastre, ext_id), geom "
+        "SELECT id, residents, district, land_use, "
+        "CASE WHEN land_use = 'public' THEN coalesce(cadastre, ext_id) END, geom "
         "FROM parcels ORDER BY id", -1, &q, NULL) != SQLITE_OK)
     return db_fail(s, "cannot read parcels");
   tgis_geombuf_init(&g, s->base.ctx);
@@ -345,47 +351,72 @@ tgis_status tgis_sl__coverage_run_close(tgis_store *base, const tgis_coverage_su
 
 /* ---- result rows ---------------------------------------------------------------- */
 
+/* Bind row p at parameters base+1 .. base+8 (the run is ?1). */
+static void bind_parcel(sqlite3_stmt *q, int base, const tgis_coverage_parcel *p)
+{
+  sqlite3_bind_int64(q, base + 1, p->parcel_id);
+  if (p->facility_id > 0)
+    sqlite3_bind_int64(q, base + 2, p->facility_id);
+  else
+    sqlite3_bind_null(q, base + 2);
+  bind_real(q, base + 3, p->seconds);
+  bind_real(q, base + 4, p->metres);
+  bind_real(q, base + 5, p->snap_m);
+  sqlite3_bind_int(q, base + 6, p->covered != 0);
+  sqlite3_bind_int(q, base + 7, p->reachable != 0);
+  sqlite3_bind_double(q, base + 8, isfinite(p->e2sfca) ? p->e2sfca : 0.0);
+}
+
+/* INSERT of `rows` rows sharing the run parameter ?1. */
+static tgis_status parcel_stmt(sl_store *s, sqlite3_stmt **slot, int rows)
+{
+  char sql[PARCEL_ROWS * 48 + 256];
+  size_t n;
+  if (*slot)
+    return TGIS_OK;
+  n = (size_t)snprintf(sql, sizeof sql, "INSERT INTO coverage_parcels (run_id, parcel_id, "
+                       "facility_id, seconds, metres, snap_m, covered, reachable, e2sfca) VALUES ");
+  for (int k = 0; k < rows && n < sizeof sql; k++) {
+    int b = 8 * k + 1;
+    n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(?1,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d)",
+                          k ? "," : "", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8);
+  }
+  if (n >= sizeof sql)
+    return tgis__fail(s->base.ctx, TGIS_EINVAL, "coverage insert statement too long");
+  return stmt(s, slot, sql);
+}
+
 tgis_status tgis_sl__coverage_parcels_put(tgis_store *base, int64_t run_id,
                                           const tgis_coverage_parcel *rows, size_t n)
 {
   sl_store *s = (sl_store *)base;
-  sqlite3_stmt *q;
   tgis_status st;
+  size_t k = 0;
 
   if ((st = require_writing(s)) != TGIS_OK || (st = ensure(s)) != TGIS_OK ||
-      (st = stmt(s, SLOT(s, parcel_ins),
-                 "INSERT INTO coverage_parcels (run_id, parcel_id, facility_id, seconds, "
-                 "metres, snap_m, covered, reachable, e2sfca) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")) != TGIS_OK)
+      (st = parcel_stmt(s, SLOT(s, parcel_ins), 1)) != TGIS_OK ||
+      (st = parcel_stmt(s, SLOT(s, parcel_ins_many), PARCEL_ROWS)) != TGIS_OK)
     return st;
-  q = s->results->parcel_ins;
-  /* Bind the run once; every other parameter is rebound for each row
-   * (no clear_bindings in the loop: it would unbind the run). */
-  sqlite3_bind_int64(q, 1, run_id);
-  for (size_t k = 0; k < n; k++) {
-    const tgis_coverage_parcel *p = &rows[k];
-    sqlite3_bind_int64(q, 2, p->parcel_id);
-    if (p->facility_id > 0)
-      sqlite3_bind_int64(q, 3, p->facility_id);
-    else
-      sqlite3_bind_null(q, 3);
-    bind_real(q, 4, p->seconds);
-    bind_real(q, 5, p->metres);
-    bind_real(q, 6, p->snap_m);
-    sqlite3_bind_int(q, 7, p->covered != 0);
-    sqlite3_bind_int(q, 8, p->reachable != 0);
-    sqlite3_bind_double(q, 9, isfinite(p->e2sfca) ? p->e2sfca : 0.0);
+  /* PARCEL_ROWS rows a statement while there are that many, then one by
+   * one: a statement's step, reset and setup cost more than the row. The
+   * run is bound once; every other parameter is rebound each time. */
+  while (k < n) {
+    int many = n - k >= PARCEL_ROWS, count = many ? PARCEL_ROWS : 1;
+    sqlite3_stmt *q = many ? s->results->parcel_ins_many : s->results->parcel_ins;
+    sqlite3_bind_int64(q, 1, run_id);
+    for (int j = 0; j < count; j++)
+      bind_parcel(q, 1 + 8 * j, &rows[k + (size_t)j]);
     if (sqlite3_step(q) != SQLITE_DONE) {
-      st = tgis__fail(s->base.ctx, TGIS_EDB, "%s: coverage run %lld, parcel %lld: %s",
-                      s->path, (long long)run_id, (long long)p->parcel_id,
+      st = tgis__fail(s->base.ctx, TGIS_EDB, "%s: coverage run %lld, parcels %lld..: %s",
+                      s->path, (long long)run_id, (long long)rows[k].parcel_id,
                       sqlite3_errmsg(s->db));
       sqlite3_reset(q);
       sqlite3_clear_bindings(q);
       return st;
     }
     sqlite3_reset(q);
+    k += (size_t)count;
   }
-  sqlite3_clear_bindings(q);
   return TGIS_OK;
 }
 

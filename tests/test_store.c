@@ -393,7 +393,7 @@ static void test_store__older_schema_is_migrated_in_place(void)
   ASSERT_EQ(raw_open(&r, path), 0);
   ASSERT_EQ(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE name = 'change_log'"), 1);
   ASSERT_EQ(raw_int(&r, "SELECT capacity FROM facilities WHERE ext_id = 'f1'"), 900);
-  ASSERT_EQ(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'coverage_%'"), 6);
+  ASSERT_EQ(raw_int(&r, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'coverage_%'"), 7);
   raw_close(&r);
 }
 
