@@ -130,6 +130,21 @@ fi
 
 if kill -0 "$SERVER_PID" 2>/dev/null; then
   ok "server still running after the session"
+  # Stop it as a service manager would; a sanitizer build reports here.
+  kill -TERM "$SERVER_PID"
+  for _ in $(seq 1 150); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    fail "server stops on SIGTERM" "still running after 15 s"
+  else
+    wait "$SERVER_PID"
+    src=$?
+    SERVER_PID=
+    if [ "$src" -eq 0 ] && ! grep -qE 'Sanitizer|runtime error' "$TMP/serve.log"; then
+      ok "server stops cleanly on SIGTERM"
+    else
+      fail "server stops cleanly on SIGTERM" "exit $src; $(grep -m5 -E 'Sanitizer|runtime error' "$TMP/serve.log")"
+    fi
+  fi
 else
   fail "server still running after the session" "$(tail -20 "$TMP/serve.log")"
 fi

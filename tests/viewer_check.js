@@ -132,12 +132,15 @@ async function mapShot(page) {
   return png;
 }
 
-async function popupText(page) {
-  await page.waitForFunction(() => {
+/* The text of the open popup once it holds `expected` (a popup of an
+ * earlier click may still be open, or be replaced by a new one loading);
+ * whatever it holds after the time-out otherwise, for the message. */
+async function popupText(page, expected) {
+  await page.waitForFunction((want) => {
     const p = document.querySelector('.leaflet-popup-content');
-    return p && !p.querySelector('.tgis-loading') && p.textContent.trim().length > 0;
-  }, { timeout: TIMEOUT, polling: 100 });
-  return page.$eval('.leaflet-popup-content', (e) => e.innerText);
+    return p && !p.querySelector('.tgis-loading') && p.textContent.includes(want);
+  }, { timeout: TIMEOUT / 4, polling: 100 }, expected).catch(() => {});
+  return page.$eval('.leaflet-popup-content', (e) => e.innerText).catch(() => '(no popup)');
 }
 
 async function waitReady(page) {
@@ -281,7 +284,7 @@ async function main() {
     }, fx.parcel.lat, fx.parcel.lon);
     const infoFrom = rec.responses.length;
     await page.mouse.click(pt[0], pt[1]);
-    let text = await popupText(page);
+    let text = await popupText(page, fx.parcel.cadastre);
     check('clicking the parcel shows its cadastre number ' + fx.parcel.cadastre, text.includes(fx.parcel.cadastre), text);
     check('the cadastre number is the heading', await page.$eval('.leaflet-popup-content',
       (e, c) => { const h = e.querySelector('.tgis-cadastre'); return !!h && h.textContent === c; }, fx.parcel.cadastre),
@@ -331,8 +334,8 @@ async function main() {
     if (item.asElement()) await item.asElement().click();
     else await page.keyboard.press('Enter');
     await flown;
-    text = await popupText(page);
-    const there = await view(page);
+    const there = await view(page);     /* before the popup may pan the map */
+    text = await popupText(page, fx.facility.name);
     const off = metres(there.lon, there.lat, fx.facility.lon, fx.facility.lat);
     check('search moves the map to the facility (' + away.toFixed(0) + ' m away before, ' + off.toFixed(1) +
       ' m after, z' + there.zoom + ')', away > 100 && off < 20 && there.zoom >= 16, JSON.stringify({ before, there }));
@@ -347,8 +350,8 @@ async function main() {
     await page.type('.tgis-search input', fx.parcel.cadastre, { delay: 10 });
     await page.keyboard.press('Enter');
     await flown2;
-    text = await popupText(page);
     const atP = await view(page);
+    text = await popupText(page, fx.parcel.cadastre);
     check('cadastre search moves the map to the parcel', metres(atP.lon, atP.lat, fx.parcel.lon, fx.parcel.lat) < 300 &&
       atP.zoom >= 16, JSON.stringify(atP));
     check('cadastre search shows the parcel', text.includes(fx.parcel.cadastre), text);
