@@ -363,7 +363,9 @@
     return { text: (LAYER_TITLES[f.layer] || f.layer) + ' ' + f.id, cls: 'tgis-name' };
   }
 
-  function renderFeature(f) {
+  /* names: SOATO code -> district name, from the districts found at the
+   * same point, so that a parcel's district reads "Uchtepa (1726262)". */
+  function renderFeature(f, names) {
     var p = f.properties || {};
     var box = el('section', 'tgis-feature');
     box.dataset.layer = f.layer;
@@ -383,6 +385,7 @@
       if (k === 'name' && h.text === p.name) return;
       var v = fieldValue(k, p[k]);
       if (v === null) return;
+      if (k === 'district' && names && names[p[k]]) v = names[p[k]] + ' (' + v + ')';
       var tr = el('tr');
       tr.appendChild(el('th', null, fieldTitle(k)));
       tr.appendChild(el('td', null, v));
@@ -409,7 +412,12 @@
       div.appendChild(el('div', 'tgis-name tgis-result-label', prefer.label));
     if (!features.length && !prefer)
       div.appendChild(el('p', 'tgis-empty', 'Nothing mapped here.'));
-    features.forEach(function (f) { div.appendChild(renderFeature(f)); });
+    var names = {};
+    features.forEach(function (f) {
+      var p = f.properties || {};
+      if (f.layer === 'districts' && p.soato && p.name) names[p.soato] = p.name;
+    });
+    features.forEach(function (f) { div.appendChild(renderFeature(f, names)); });
     return div;
   }
 
