@@ -37,15 +37,40 @@ static json_object *colour(const tgis_rgba *c)
   return json_object_new_string(b);
 }
 
+static const char *str_or_empty(json_object *o, const char *key)
+{
+  json_object *v;
+  return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "";
+}
+
+/* One legend entry, in words a planner reads ("roads-service" becomes
+ * "roads service"), once: layers drawn twice (casing and fill, symbol
+ * sizes by zoom) give the same entry. */
 static void legend_add(json_object *arr, const char *label, const tgis_rgba *fill,
                        const tgis_rgba *stroke, const char *kind, const char *layer)
 {
   json_object *e = json_object_new_object();
-  json_object_object_add(e, "label", json_object_new_string(label));
+  char words[128];
+  size_t i;
+
+  tgis__strlcpy(words, label, sizeof words);
+  for (i = 0; words[i]; i++)
+    if (words[i] == '-' || words[i] == '_')
+      words[i] = ' ';
+  json_object_object_add(e, "label", json_object_new_string(words));
   json_object_object_add(e, "fill", fill ? colour(fill) : NULL);
   json_object_object_add(e, "stroke", stroke ? colour(stroke) : NULL);
   json_object_object_add(e, "kind", json_object_new_string(kind));
   json_object_object_add(e, "layer", json_object_new_string(layer));
+  for (i = 0; i < json_object_array_length(arr); i++) {
+    json_object *o = json_object_array_get_idx(arr, i);
+    if (strcmp(str_or_empty(o, "label"), words) == 0 &&
+        strcmp(str_or_empty(o, "fill"), str_or_empty(e, "fill")) == 0 &&
+        strcmp(str_or_empty(o, "stroke"), str_or_empty(e, "stroke")) == 0) {
+      json_object_put(e);
+      return;
+    }
+  }
   json_object_array_add(arr, e);
 }
 
@@ -63,12 +88,17 @@ static void legend_paint(json_object *arr, const tgis_style_layer *l, const tgis
     const tgis_style_class *c = &p->classes[i];
     if (p->kind == TGIS_PAINT_MATCH)
       snprintf(label, sizeof label, "%s", c->value);
-    else if (isinf(c->min))
-      snprintf(label, sizeof label, "%s < %g", p->attribute, c->max);
-    else if (isinf(c->max))
-      snprintf(label, sizeof label, "%s >= %g", p->attribute, c->min);
-    else
-      snprintf(label, sizeof label, "%s %g-%g", p->attribute, c->min, c->max);
+    else {
+      /* Travel times read as minutes; other numbers keep their name. */
+      int minutes = strcmp(p->attribute, "travel_min") == 0;
+      const char *what = minutes ? "" : p->attribute, *unit = minutes ? " min" : "";
+      if (isinf(c->min))
+        snprintf(label, sizeof label, "%s under %g%s", what, c->max, unit);
+      else if (isinf(c->max))
+        snprintf(label, sizeof label, "%s %g%s and more", what, c->min, unit);
+      else
+        snprintf(label, sizeof label, "%s %g to %g%s", what, c->min, c->max, unit);
+    }
     legend_add(arr, label, is_fill ? &c->colour : NULL, is_fill ? NULL : &c->colour, kind,
                l->source);
   }
@@ -98,8 +128,10 @@ static json_object *theme_object(tgis_server *s, const tgis_style *st, const cha
   json_object_object_add(t, "overlay", json_object_new_boolean(!st->has_background));
   json_object_object_add(t, "minzoom", json_object_new_int(minz < 10 ? minz : 10));
   json_object_object_add(t, "maxzoom", json_object_new_int(20));
-  snprintf(url, sizeof url, "%s%s/tiles/%s.json", host ? "http://" : "", host ? host : "",
-           st->name);
+  /* Relative: the page that asks knows its own origin (also behind a
+   * proxy). */
+  snprintf(url, sizeof url, "/tiles/%s.json", st->name);
+  (void)host;
   json_object_object_add(t, "tilejson", json_object_new_string(url));
   json_object_object_add(t, "legend", legend);
   (void)s;
