@@ -82,6 +82,7 @@ static void sl_free(sl_store *s)
 {
   tgis_ctx *ctx = s->base.ctx;
   tgis_sl__finalize_writer(s);
+  tgis_sl__finalize_reader(s);
   tgis_sl__results_free(s);
   if (s->db)
     sqlite3_close(s->db);

@@ -14,6 +14,7 @@ typedef struct sl_layer_stmts {
   sqlite3_stmt *insert;
   sqlite3_stmt *update[2];      /* by the key, by the alternative key */
   sqlite3_stmt *old_extent[2];
+  sqlite3_stmt *scan_window;    /* layer_scan by window (read path) */
 } sl_layer_stmts;
 
 /* A layer in bulk mode: its triggers, dropped until bulk_end. */
@@ -57,6 +58,8 @@ tgis_status tgis_sl__layer_refresh(tgis_store *st, tgis_layer layer,
                                    const tgis_extent *run_extent, int replaced);
 
 /* store_spatialite_read.c */
+/* Finalise the read path's kept statements (at close). */
+void tgis_sl__finalize_reader(sl_store *s);
 tgis_status tgis_sl__layer_scan(tgis_store *st, tgis_layer layer, const tgis_extent *window,
                                 tgis_feature_cb cb, void *payload);
 tgis_status tgis_sl__feature_find(tgis_store *st, tgis_layer layer, const char *field,
