@@ -29,22 +29,22 @@ static double now_s(void)
 static tgis_status check_options(tgis_ctx *ctx, const tgis_trace_options *o, int *net)
 {
   if (!o || o->version != TGIS_TRACE_OPTIONS_VERSION)
-    return tgis__fail(ctx, TGIS_EINVAL, "trace: options of an unknown version");
+    return tgis__fail(ctx, TGIS_EINVAL, "options of an unknown version");
   if (!o->network)
-    return tgis__fail(ctx, TGIS_EINVAL, "trace: no network given (gas, power, water or heat)");
+    return tgis__fail(ctx, TGIS_EINVAL, "no network given (gas, power, water or heat)");
   if ((*net = tgis_trace__network_index(o->network)) < 0)
     return tgis__fail(ctx, TGIS_EINVAL,
-                      "trace: unknown network '%s' (gas, power, water or heat)", o->network);
+                      "unknown network '%s' (gas, power, water or heat)", o->network);
   if (!o->fail_id || !*o->fail_id)
-    return tgis__fail(ctx, TGIS_EINVAL, "trace: no failed element given (a line or node id)");
+    return tgis__fail(ctx, TGIS_EINVAL, "no failed element given (a line or node id)");
   if (!(o->join_tolerance_m >= 0) || !isfinite(o->join_tolerance_m))
-    return tgis__fail(ctx, TGIS_EINVAL, "trace: join tolerance %g m is not >= 0",
+    return tgis__fail(ctx, TGIS_EINVAL, "join tolerance %g m is not >= 0",
                       o->join_tolerance_m);
   if (!(o->serve_radius_m >= 0) || !isfinite(o->serve_radius_m))
-    return tgis__fail(ctx, TGIS_EINVAL, "trace: serving radius %g m is not >= 0",
+    return tgis__fail(ctx, TGIS_EINVAL, "serving radius %g m is not >= 0",
                       o->serve_radius_m);
   if (o->n_closed && !o->closed)
-    return tgis__fail(ctx, TGIS_EINVAL, "trace: %zu closed valves but no list", o->n_closed);
+    return tgis__fail(ctx, TGIS_EINVAL, "%zu closed valves but no list", o->n_closed);
   return TGIS_OK;
 }
 
@@ -58,10 +58,10 @@ static tgis_status unknown_id(tgis_ctx *ctx, const char *what, const char *id, c
   if (rc != TGIS_OK)
     return rc;
   if (other >= 0)
-    return tgis__fail(ctx, TGIS_EINVAL, "trace: %s%s%s is a %s of the %s network, not of %s%s",
+    return tgis__fail(ctx, TGIS_EINVAL, "%s%s%s is a %s of the %s network, not of %s%s",
                       what, *what ? " " : "", id, line ? "line" : "node",
                       tgis_trace__network_name(other), net, empty);
-  return tgis__fail(ctx, TGIS_EINVAL, "trace: %s%s%s: no line or node of the %s network has "
+  return tgis__fail(ctx, TGIS_EINVAL, "%s%s%s: no line or node of the %s network has "
                     "this id%s", what, *what ? " " : "", id, net, empty);
 }
 
@@ -82,7 +82,7 @@ static tgis_status arrays_alloc(run_arrays *a, tgis_ctx *ctx, size_t nn, size_t 
   bytes = (bytes + 7) & ~(size_t)7;
   memset(a, 0, sizeof *a);
   if (!(a->block = p = tgis__malloc(ctx, bytes + (nn ? nn : 1) * sizeof(uint32_t))))
-    return tgis__fail(ctx, TGIS_ENOMEM, "trace: out of memory for the passes");
+    return tgis__fail(ctx, TGIS_ENOMEM, "out of memory for the passes");
   a->state = p;                  p += nn;
   a->live_before = p;            p += nn;
   a->live_fail = p;              p += nn;
@@ -189,7 +189,7 @@ tgis_status tgis_trace_run(tgis_trace_result **out, tgis_ctx *ctx,
   if ((r = tgis__calloc(ctx, 1, sizeof *r)) != NULL)
     r->ctx = ctx;
   if (!closed || !r) {
-    rc = tgis__fail(ctx, TGIS_ENOMEM, "trace: out of memory");
+    rc = tgis__fail(ctx, TGIS_ENOMEM, "out of memory tracing");
     goto done;
   }
   if ((rc = tgis_trace__load(&g, ctx, net,
@@ -204,7 +204,7 @@ tgis_status tgis_trace_run(tgis_trace_result **out, tgis_ctx *ctx,
     goto done;
   }
   if (fn != TGIS_TRACE__NONE && fl != TGIS_TRACE__NONE) {
-    rc = tgis__fail(ctx, TGIS_EINVAL, "trace: %s names both a node and a line of the %s "
+    rc = tgis__fail(ctx, TGIS_EINVAL, "%s names both a node and a line of the %s "
                     "network", opts->fail_id, opts->network);
     goto done;
   }
@@ -213,20 +213,20 @@ tgis_status tgis_trace_run(tgis_trace_result **out, tgis_ctx *ctx,
     uint32_t u = tgis_trace__find_node(&g, opts->closed[i]);
     if (u == TGIS_TRACE__NONE) {
       if (tgis_trace__find_line(&g, opts->closed[i]) != TGIS_TRACE__NONE)
-        rc = tgis__fail(ctx, TGIS_EINVAL, "trace: closed valve %s is a line, not a valve", id);
+        rc = tgis__fail(ctx, TGIS_EINVAL, "closed valve %s is a line, not a valve", id);
       else
         rc = unknown_id(ctx, "closed valve", id, opts->network, 0);
       goto done;
     }
     if (!tgis_trace__is_valve(g.node_kind[u])) {
-      rc = tgis__fail(ctx, TGIS_EINVAL, "trace: closed valve %s is a %s, not a valve or switch",
+      rc = tgis__fail(ctx, TGIS_EINVAL, "closed valve %s is a %s, not a valve or switch",
                       id, tgis_trace__kind_name((tgis_trace_kind)g.node_kind[u]));
       goto done;
     }
     closed[i] = u;
   }
   if (g.n_sources == 0) {
-    rc = tgis__fail(ctx, TGIS_EINVAL, "trace %s: the %s network has no source node, so "
+    rc = tgis__fail(ctx, TGIS_EINVAL, "%s: the %s network has no source node, so "
                     "nothing is fed to be cut off", opts->fail_id, opts->network);
     goto done;
   }
@@ -249,7 +249,7 @@ tgis_status tgis_trace_run(tgis_trace_result **out, tgis_ctx *ctx,
   r->network = tgis__strdup(ctx, opts->network);
   r->failed_id = tgis__strdup(ctx, opts->fail_id);
   if (!r->network || !r->failed_id) {
-    rc = tgis__fail(ctx, TGIS_ENOMEM, "trace: out of memory");
+    rc = tgis__fail(ctx, TGIS_ENOMEM, "out of memory tracing");
     goto done;
   }
   r->info.network = r->network;

@@ -85,7 +85,7 @@ static tgis_status group_ends(tgis_trace_net *g, const uint32_t *ends, uint32_t 
 
   memset(&gr, 0, sizeof gr);
   if (!xy || !parent || !made) {
-    st = tgis__fail(ctx, TGIS_ENOMEM, "trace: out of memory joining line ends");
+    st = tgis__fail(ctx, TGIS_ENOMEM, "out of memory joining line ends");
     goto done;
   }
   for (uint32_t k = 0; k < m; k++) {
@@ -125,7 +125,7 @@ static tgis_status group_ends(tgis_trace_net *g, const uint32_t *ends, uint32_t 
     if (made[r] == TGIS_TRACE__NONE) {
       u = g->n_nodes;
       if (tgis_trace__grow_nodes(g, u + 1)) {
-        st = tgis__fail(ctx, TGIS_ENOMEM, "trace: out of memory joining line ends");
+        st = tgis__fail(ctx, TGIS_ENOMEM, "out of memory joining line ends");
         goto done;
       }
       g->node_row[u] = 0;
@@ -159,7 +159,7 @@ static tgis_status tie_ends(tgis_trace_net *g, double tol)
   if (m == 0)
     return TGIS_OK;
   if (!(ends = tgis__malloc(ctx, (size_t)m * sizeof *ends)))
-    return tgis__fail(ctx, TGIS_ENOMEM, "trace: out of memory joining line ends");
+    return tgis__fail(ctx, TGIS_ENOMEM, "out of memory joining line ends");
   if ((st = tgis_trace__grid_build(&gr, ctx, g->node_xy, NULL, g->n_features, tol)) !=
       TGIS_OK) {
     tgis__free(ctx, ends);
@@ -204,7 +204,7 @@ static tgis_status adjacency(tgis_trace_net *g)
     tgis__free(ctx, off);
     tgis__free(ctx, adj);
     tgis__free(ctx, fill);
-    return tgis__fail(ctx, TGIS_ENOMEM, "trace: out of memory building the adjacency");
+    return tgis__fail(ctx, TGIS_ENOMEM, "out of memory building the adjacency");
   }
   for (uint32_t l = 0; l < g->n_lines; l++) {
     off[g->line_end[0][l] + 1]++;

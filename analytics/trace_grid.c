@@ -53,7 +53,7 @@ tgis_status tgis_trace__grid_build(tgis_trace_grid *gr, tgis_ctx *ctx, const dou
   gr->ctx = ctx;
   gr->cell = cell;
   if (!(e = tgis__malloc(ctx, (n ? n : 1) * sizeof *e)))
-    return tgis__fail(ctx, TGIS_ENOMEM, "trace: out of memory indexing points");
+    return tgis__fail(ctx, TGIS_ENOMEM, "out of memory indexing points");
   for (uint32_t k = 0; k < n; k++) {
     uint32_t p = idx ? idx[k] : k;
     e[k].key = cell_key(cell_coord(xy[2 * p], cell), cell_coord(xy[2 * p + 1], cell));
@@ -64,7 +64,7 @@ tgis_status tgis_trace__grid_build(tgis_trace_grid *gr, tgis_ctx *ctx, const dou
   gr->item = tgis__malloc(ctx, (n ? n : 1) * sizeof *gr->item);
   if (!gr->key || !gr->item) {
     tgis__free(ctx, e);
-    return tgis__fail(ctx, TGIS_ENOMEM, "trace: out of memory indexing points");
+    return tgis__fail(ctx, TGIS_ENOMEM, "out of memory indexing points");
   }
   for (uint32_t k = 0; k < n; k++) {
     gr->key[k] = e[k].key;

@@ -156,7 +156,7 @@ static tgis_status on_node(const tgis_feature *f, void *payload)
     return TGIS_OK;           /* a NOT NULL column: cannot happen */
   if (grow_nodes(g, u + 1) ||
       (g->node_name[u] = add_name(g, v[L->f_ext].s)) == TGIS_TRACE__NONE)
-    return tgis__fail(g->ctx, TGIS_ENOMEM, "trace: out of memory reading utility_nodes");
+    return tgis__fail(g->ctx, TGIS_ENOMEM, "out of memory reading utility_nodes");
   for (k = 0; k < TGIS_TK_IMPLICIT; k++)
     if (!v[L->f_kind].is_null && strcmp(kind, kinds[k]) == 0)
       break;
@@ -188,7 +188,7 @@ static tgis_status on_line(const tgis_feature *f, void *payload)
     return TGIS_OK;
   if (grow_lines(g, l + 1) ||
       (g->line_name[l] = add_name(g, v[L->f_ext].s)) == TGIS_TRACE__NONE)
-    return tgis__fail(g->ctx, TGIS_ENOMEM, "trace: out of memory reading utility_lines");
+    return tgis__fail(g->ctx, TGIS_ENOMEM, "out of memory reading utility_lines");
   g->line_row[l] = f->id;
   g->line_service[l] = !v[L->f_kind].is_null && strcmp(v[L->f_kind].s, "service") == 0;
   /* References come as row ids (network_scan). */

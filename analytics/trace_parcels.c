@@ -158,7 +158,7 @@ static tgis_status on_parcel(const tgis_feature *f, void *payload)
     size_t cap = h->cap ? 2 * h->cap : 256;
     tgis_trace_hit *p = tgis__realloc(h->ctx, h->hit, cap * sizeof *p);
     if (!p)
-      return tgis__fail(h->ctx, TGIS_ENOMEM, "trace: out of memory listing parcels");
+      return tgis__fail(h->ctx, TGIS_ENOMEM, "out of memory listing parcels");
     h->hit = p;
     h->cap = cap;
   }
@@ -170,7 +170,7 @@ static tgis_status on_parcel(const tgis_feature *f, void *payload)
   hit->cadastre = add_text(h, v[P->f_cad].is_null ? NULL : v[P->f_cad].s);
   hit->ext_id = add_text(h, v[P->f_ext].is_null ? NULL : v[P->f_ext].s);
   if (hit->cadastre == TGIS_TRACE__NONE - 1 || hit->ext_id == TGIS_TRACE__NONE - 1)
-    return tgis__fail(h->ctx, TGIS_ENOMEM, "trace: out of memory listing parcels");
+    return tgis__fail(h->ctx, TGIS_ENOMEM, "out of memory listing parcels");
   h->n++;
   return TGIS_OK;
 }
@@ -207,7 +207,7 @@ tgis_status tgis_trace__parcels(tgis_trace_hits *out, const tgis_trace_net *g,
   all = tgis__malloc(ctx, (size_t)n_all * sizeof *all);
   cutc = tgis__malloc(ctx, (size_t)n_cut * sizeof *cutc);
   if (!all || !cutc) {
-    st = tgis__fail(ctx, TGIS_ENOMEM, "trace: out of memory finding parcels");
+    st = tgis__fail(ctx, TGIS_ENOMEM, "out of memory finding parcels");
     goto done;
   }
   n_all = n_cut = 0;

@@ -41,7 +41,7 @@ static tgis_status node_list(tgis_trace_node **out, size_t *n, tgis_trace_result
   if (!k)
     return TGIS_OK;
   if (!(*out = tgis__malloc(r->ctx, k * sizeof **out)))
-    return tgis__fail(r->ctx, TGIS_ENOMEM, "trace: out of memory listing nodes");
+    return tgis__fail(r->ctx, TGIS_ENOMEM, "out of memory listing nodes");
   for (uint32_t u = 0; u < g->n_features; u++)
     if (mark[u] && (!only_consumers || g->node_kind[u] == TGIS_TK_CONSUMER))
       node_item(&(*out)[(*n)++], g, r->names, u);
@@ -58,7 +58,7 @@ static tgis_status line_list(tgis_trace_line **out, size_t *n, tgis_trace_result
   if (!k)
     return TGIS_OK;
   if (!(*out = tgis__malloc(r->ctx, k * sizeof **out)))
-    return tgis__fail(r->ctx, TGIS_ENOMEM, "trace: out of memory listing lines");
+    return tgis__fail(r->ctx, TGIS_ENOMEM, "out of memory listing lines");
   for (uint32_t l = 0; l < g->n_lines; l++)
     if (mark[l])
       line_item(&(*out)[(*n)++], g, r->names, l);
@@ -81,7 +81,7 @@ static tgis_status parcel_list(tgis_trace_result *r, int sc, const tgis_trace_ne
   if (!k)
     return TGIS_OK;
   if (!(p = r->parcels[sc] = tgis__malloc(r->ctx, k * sizeof *p)))
-    return tgis__fail(r->ctx, TGIS_ENOMEM, "trace: out of memory listing parcels");
+    return tgis__fail(r->ctx, TGIS_ENOMEM, "out of memory listing parcels");
   for (size_t i = 0; i < h->n; i++) {
     const tgis_trace_hit *hit = &h->hit[i];
     if (!lost(m, sc, hit->consumer))

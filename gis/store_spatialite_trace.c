@@ -85,9 +85,12 @@ tgis_status tgis_sl__network_scan(tgis_store *base, tgis_layer layer, const char
     if (!blob) {
       tgis_geombuf_reset(&g, def->geom_type);
     } else if ((st = tgis_sl__blob_decode(&g, blob, (size_t)blob_len, NULL)) != TGIS_OK) {
-      st = tgis__fail(s->base.ctx, st == TGIS_ENOMEM ? TGIS_ENOMEM : TGIS_EPARSE,
-                      "%s: %s feature %lld: unreadable geometry", s->path, def->table,
-                      (long long)f.id);
+      if (st == TGIS_ENOMEM)
+        st = tgis__fail(s->base.ctx, TGIS_ENOMEM, "%s: %s feature %lld: out of memory "
+                        "decoding its geometry", s->path, def->table, (long long)f.id);
+      else
+        st = tgis__fail(s->base.ctx, TGIS_EPARSE, "%s: %s feature %lld: unreadable geometry",
+                        s->path, def->table, (long long)f.id);
       break;
     }
     st = cb(&f, payload);
