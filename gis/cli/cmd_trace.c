@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -228,6 +229,14 @@ static void print_text(const tgis_trace_result *r, int list)
     printf("\nno valve isolates it: its whole connected part must be shut\n");
   }
   printf("isolated segment: %zu nodes, %zu lines\n", sn, sl);
+  /* No valve between a source and the failure: the source is shut. */
+  nv = tgis_trace_segment_nodes(r, &sn);
+  n = 0;
+  for (size_t i = 0; i < sn; i++)
+    if (strcmp(nv[i].kind, "source") == 0)
+      printf("%s %s", n++ ? "" : "sources shut with the segment:", nv[i].id);
+  if (n)
+    putchar('\n');
   if (list) {
     list_scenario(r, TGIS_TRACE_FAILURE, "cut off by the failure:");
     list_scenario(r, TGIS_TRACE_ISOLATION, "cut off while isolating:");
