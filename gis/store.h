@@ -101,6 +101,36 @@ typedef struct tgis_coverage_feature {
 typedef tgis_status (*tgis_coverage_feature_cb)(const tgis_coverage_feature *f,
                                                 void *payload);
 
+/* ---- reports: a stored coverage run read back ------------------------------ */
+
+/* A district row of a run and the district's name (NULL if unknown). */
+typedef tgis_status (*tgis_coverage_district_cb)(const tgis_coverage_district *d,
+                                                 const char *name, void *payload);
+/* A facility row of a run (its name borrowed like the row). */
+typedef tgis_status (*tgis_coverage_facility_cb)(const tgis_coverage_facility *f,
+                                                 void *payload);
+/* A site row of a run (its label borrowed like the row). */
+typedef tgis_status (*tgis_coverage_site_cb)(const tgis_coverage_site *s, void *payload);
+
+/* A parcel's row of a run with what a report prints of it: borrowed,
+ * valid only during the callback. No personal data. */
+typedef struct tgis_coverage_parcel_row {
+  int64_t parcel_id;
+  const char *cadastre;      /* NULL when it has none */
+  const char *district;      /* SOATO code, or NULL */
+  int64_t residents;         /* as the parcels layer has them; -1 for a
+                                parcel deleted since the run */
+  int64_t facility_id;       /* nearest facility; 0 when none is reachable */
+  const char *facility_name; /* NULL when none, or deleted since */
+  double seconds, metres;    /* NaN when not stored (unreachable) */
+  double snap_m;             /* NaN when not snapped, or radius method */
+  double e2sfca;
+  int covered, reachable;    /* 0 or 1 */
+} tgis_coverage_parcel_row;
+
+typedef tgis_status (*tgis_coverage_parcel_row_cb)(const tgis_coverage_parcel_row *p,
+                                                   void *payload);
+
 /* One row of the change log: a box (database CRS) a committed import
  * changed in `layer`. */
 typedef tgis_status (*tgis_change_cb)(int64_t id, const char *layer, const tgis_extent *box,
@@ -211,6 +241,30 @@ typedef struct tgis_store_vtable {
    * TGIS_EINVAL for another layer. */
   tgis_status (*network_scan)(tgis_store *st, tgis_layer layer, const char *network,
                               tgis_feature_cb cb, void *payload);
+
+  /* -- reports: the result tables of one stored coverage run read back
+   *    (store_spatialite_report.c). `run_id` names an existing run (check
+   *    it with coverage_run_get first): an unknown id reads no rows. Rows
+   *    are borrowed, valid only during the callback; a non-OK status from
+   *    the callback stops the read and is returned. Personal data
+   *    (parcel_owners) is never read. -- */
+  /* The run's districts in SOATO order, the row of parcels without a
+   * district (soato "") last; `name` is the district's name in the
+   * districts layer, NULL where the layer has none. */
+  tgis_status (*coverage_districts_read)(tgis_store *st, int64_t run_id,
+                                         tgis_coverage_district_cb cb, void *payload);
+  /* The run's facilities in facility id order, with the name and point the
+   * facilities layer has now (name "" and x, y NaN for a facility deleted
+   * since) and the capacity the run used. */
+  tgis_status (*coverage_facilities_read)(tgis_store *st, int64_t run_id,
+                                          tgis_coverage_facility_cb cb, void *payload);
+  /* The run's suggested sites in rank order (none before a siting). */
+  tgis_status (*coverage_sites_read)(tgis_store *st, int64_t run_id,
+                                     tgis_coverage_site_cb cb, void *payload);
+  /* The run's parcel rows in parcel id order, each with the parcel's
+   * public attributes and its nearest facility's name. */
+  tgis_status (*coverage_parcels_read)(tgis_store *st, int64_t run_id,
+                                       tgis_coverage_parcel_row_cb cb, void *payload);
 } tgis_store_vtable;
 
 /* The common head of every backend's store struct. */

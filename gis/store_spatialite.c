@@ -81,8 +81,11 @@ static tgis_status meta_int(sl_store *s, const char *key, int *out)
 static void sl_free(sl_store *s)
 {
   tgis_ctx *ctx = s->base.ctx;
-  tgis_sl__finalize_writer(s);
+  /* The reader first: the writer clears all of s->layer, the reader's
+   * kept statements with it, which would then stay unfinalised and make
+   * sqlite3_close() fail (SQLITE_BUSY), leaking the connection. */
   tgis_sl__finalize_reader(s);
+  tgis_sl__finalize_writer(s);
   tgis_sl__results_free(s);
   if (s->db)
     sqlite3_close(s->db);
@@ -448,4 +451,8 @@ static const tgis_store_vtable sl_vtable = {
   .feature_find = tgis_sl__feature_find,
   .changes_since = tgis_sl__changes_since,
   .network_scan = tgis_sl__network_scan,
+  .coverage_districts_read = tgis_sl__coverage_districts_read,
+  .coverage_facilities_read = tgis_sl__coverage_facilities_read,
+  .coverage_sites_read = tgis_sl__coverage_sites_read,
+  .coverage_parcels_read = tgis_sl__coverage_parcels_read,
 };

@@ -106,6 +106,16 @@ tgis_status tgis_sl__coverage_scan(tgis_store *st, int64_t run_id, const char *k
                                    const tgis_extent *window, tgis_coverage_feature_cb cb,
                                    void *payload);
 
+/* store_spatialite_report.c: a stored coverage run read back for reports. */
+tgis_status tgis_sl__coverage_districts_read(tgis_store *st, int64_t run_id,
+                                             tgis_coverage_district_cb cb, void *payload);
+tgis_status tgis_sl__coverage_facilities_read(tgis_store *st, int64_t run_id,
+                                              tgis_coverage_facility_cb cb, void *payload);
+tgis_status tgis_sl__coverage_sites_read(tgis_store *st, int64_t run_id,
+                                         tgis_coverage_site_cb cb, void *payload);
+tgis_status tgis_sl__coverage_parcels_read(tgis_store *st, int64_t run_id,
+                                           tgis_coverage_parcel_row_cb cb, void *payload);
+
 /* spatialite_blob.c: SpatiaLite's BLOB-Geometry format. */
 
 /** Size of the blob for g. */

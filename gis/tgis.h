@@ -422,6 +422,13 @@ tgis_status tgis_tiles_map_image(tgis_tiles *t, const char *const *themes, size_
                                  const tgis_extent *box, int max_px,
                                  unsigned char **png, size_t *png_len);
 
+/**
+ * Choose the coverage run the result layer "coverage" (the coverage theme)
+ * shows: run_id > 0 that run, 0 the latest one (the default). Where the
+ * run does not exist, or no run does, the layer is empty. Cannot fail.
+ */
+void tgis_tiles_set_coverage_run(tgis_tiles *t, int64_t run_id);
+
 /** Options of tgis_tiles_seed(); initialise with TGIS_SEED_OPTIONS_INIT. */
 typedef struct tgis_seed_options {
   unsigned int version;        /**< TGIS_SEED_OPTIONS_VERSION */
@@ -960,6 +967,92 @@ const tgis_trace_line *tgis_trace_segment_lines(const tgis_trace_result *r, size
 
 /** Free a trace result. If r is NULL nothing occurs. */
 void tgis_trace_result_free(tgis_trace_result *r);
+
+/* ------------------------------------------------------------------------ */
+/* Reports                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Reports an analyst can read and forward (docs/report.md). A coverage
+ * report is a directory of files:
+ *  - report.html, self-contained (no external resource): the run's
+ *    parameters and headline numbers; a map of travel times drawn by the
+ *    tile renderer (themes "base" and "coverage", tgis_tiles_map_image())
+ *    inline as a PNG data: URI; a chart of the covered share per district
+ *    as inline SVG; tables of the worst-served districts, the overloaded
+ *    facilities (catchment against capacity) and the suggested sites with
+ *    their marginal gain. Printable.
+ *  - summary.json: the run's row of coverage_runs, the districts and sites;
+ *  - parcels.csv, districts.csv, facilities.csv: the run's result rows with
+ *    names (RFC 4180 quoting, UTF-8).
+ * Everything is read back from the run's result tables through the store,
+ * so the report of a run shows the numbers the CLI and the coverage map
+ * theme show. No personal data (PINFL) is read or written.
+ */
+
+typedef struct tgis_report_options {
+  unsigned int version;          /**< TGIS_REPORT_OPTIONS_VERSION */
+  const tgis_coverage_options *analysis; /**< with run_id 0: run this
+                                      analysis first (once the directory is
+                                      known to be writable) and report the
+                                      new run; NULL: report the latest
+                                      stored run. Its progress fields are
+                                      ignored (this struct's are used). */
+  int sites;                     /**< with `analysis`: also pick this many
+                                      new sites among the public-land
+                                      parcels (tgis_coverage_sites()) */
+  const char *styles_dir;        /**< themes for the map; NULL: installed */
+  int map_px;                    /**< the map's longer side, 600..4096 px
+                                      (the coverage theme starts at zoom 11);
+                                      0: 1200 */
+  int table_rows;                /**< rows of the worst-served districts
+                                      and busiest facilities tables; 0: 8 */
+  tgis_progress_fn progress;     /**< may be NULL; non-zero return cancels */
+  void *progress_payload;
+} tgis_report_options;
+
+#define TGIS_REPORT_OPTIONS_VERSION 1
+#define TGIS_REPORT_OPTIONS_INIT \
+  { TGIS_REPORT_OPTIONS_VERSION, NULL, 0, NULL, 0, 0, NULL, NULL }
+
+/** What a report wrote. */
+typedef struct tgis_report_info {
+  int64_t run_id;                /**< the run reported */
+  int map_width, map_height;     /**< the map image, px */
+  int64_t parcels;               /**< rows of parcels.csv */
+  int64_t districts;             /**< rows of districts.csv (bars of the chart) */
+  int64_t facilities;            /**< rows of facilities.csv */
+  int64_t overloaded;            /**< of them, catchment above capacity */
+  int64_t sites;                 /**< suggested sites in the report */
+  int64_t bytes;                 /**< of all files written */
+  double seconds;                /**< wall time, analysis included */
+} tgis_report_info;
+
+/**
+ * Write a coverage report into `dir`: report.html, summary.json,
+ * parcels.csv, districts.csv and facilities.csv.
+ *
+ * Each file is written under a temporary name in `dir` and renamed into
+ * place once complete, so a failure leaves every file either as it was or
+ * whole and new, and no temporary file behind. The directory (and its
+ * parents) is created if missing, and checked writable before any work.
+ * Reads the database only, unless opts->analysis runs an analysis.
+ *
+ * @param[out] out  what was written; may be NULL
+ * @param run_id    the stored run to report; 0: see opts->analysis
+ * @param dir       the output directory
+ * @param opts      NULL for TGIS_REPORT_OPTIONS_INIT; not retained
+ * @return TGIS_OK; TGIS_ENOTFOUND (no such run, no run at all, no theme
+ *         "base" or "coverage"); TGIS_EIO (the directory or a file cannot
+ *         be created or written: the message names it and says why);
+ *         TGIS_EINVAL (no database, bad options, run_id with an analysis,
+ *         and the analysis's own: unknown facility kind, none of the
+ *         kind...); TGIS_EPARSE (a bad style); TGIS_EREADONLY (an analysis
+ *         on a read-only database); TGIS_ECANCELLED; TGIS_ENOMEM; TGIS_EDB.
+ *         The message names the file or the run.
+ */
+tgis_status tgis_report_coverage(tgis_report_info *out, tgis_ctx *ctx, int64_t run_id,
+                                 const char *dir, const tgis_report_options *opts);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 #include "geom.h"
 #include "merc.h"
 #include "source_db.h"
+#include "tiles_int.h"
 
 #define MAX_FIELDS 16
 #define VALUE_BYTES 64            /* a number, or room for a short text */
@@ -25,6 +26,7 @@ struct tgis_source_db {
   tgis_merc merc;
   tgis_geombuf g;                 /* the feature being emitted, in 3857 */
   tgis_source_db_stats stats;
+  int64_t coverage_run;           /* run the "coverage" layer shows; 0 latest */
 };
 
 /* One query in flight. */
@@ -184,6 +186,88 @@ static const tgis_layer_def *layer_by_name(const char *name, tgis_layer *layer)
   return NULL;
 }
 
+/* ---- the result layer "coverage" ------------------------------------------ */
+
+/* Each parcel of a coverage run with travel_min, the minutes to its
+ * nearest facility as text (NULL when no facility is reachable), read
+ * through the store's coverage_scan. Parcels imported after the run, and
+ * those reachable without a time (radius method in drive mode), are not
+ * emitted. No run at all: an empty layer, as the theme expects. */
+
+typedef struct cov_query {
+  tgis_source_db *s;
+  tgis_merc_fit fit;
+  double tolerance;
+  tgis_feature_emit emit;
+  void *payload;
+  tgis_status emit_status;        /* the emitter's, to tell it from the scan's */
+  char text[VALUE_BYTES];
+} cov_query;
+
+static tgis_status on_coverage(const tgis_coverage_feature *f, void *payload)
+{
+  static const char *const keys[] = { "travel_min" };
+  cov_query *q = payload;
+  tgis_source_db *s = q->s;
+  tgis_feature_view view;
+  const char *values[1];
+  tgis_status st;
+
+  if (!f->in_run || f->geom->n_points == 0 || (f->reachable && !isfinite(f->minutes)))
+    return TGIS_OK;
+  if ((st = tgis_geombuf_copy(&s->g, f->geom)) != TGIS_OK ||
+      (st = tgis_merc_apply(&s->merc, &q->fit, s->g.xy, s->g.n_points)) != TGIS_OK)
+    return st;
+  size_t before = s->g.n_points;
+  thin(&s->g, q->tolerance);
+  s->stats.points += before;
+  s->stats.points_kept += s->g.n_points;
+  s->stats.features++;
+  values[0] = NULL;
+  if (f->reachable) {
+    snprintf(q->text, sizeof q->text, "%.2f", f->minutes);
+    values[0] = q->text;
+  }
+  view.id = f->parcel_id;
+  view.geom = &s->g;
+  view.n_attrs = 1;
+  view.keys = keys;
+  view.values = values;
+  return q->emit_status = q->emit(&view, q->payload);
+}
+
+static tgis_status coverage_query(tgis_source_db *s, const tgis_extent *bbox,
+                                  double tolerance, tgis_feature_emit emit, void *payload)
+{
+  cov_query q;
+  tgis_extent window;
+  tgis_status st;
+
+  memset(&q, 0, sizeof q);
+  q.s = s;
+  q.tolerance = tolerance;
+  q.emit = emit;
+  q.payload = payload;
+  if ((st = tgis_merc_window(&s->merc, bbox, &window)) != TGIS_OK ||
+      (st = tgis_merc_fit_window(&s->merc, &window, tolerance > 0 ? 0.1 * tolerance : 0.01,
+                                 &q.fit)) != TGIS_OK)
+    return st;
+  s->stats.queries++;
+  s->stats.exact_queries += q.fit.exact;
+  s->stats.max_fit_err = fmax(s->stats.max_fit_err, q.fit.exact ? 0 : q.fit.max_err);
+  st = s->store->vt->coverage_scan(s->store, s->coverage_run, NULL, &window, on_coverage, &q);
+  if (st == TGIS_ENOTFOUND && q.emit_status == TGIS_OK) {
+    tgis__clear_error(s->ctx);    /* no such run: nothing to draw */
+    return TGIS_OK;
+  }
+  return st;
+}
+
+void tgis_tiles_set_coverage_run(tgis_tiles *t, int64_t run_id)
+{
+  tgis_tiles__source(t)->coverage_run = run_id > 0 ? run_id : 0;
+}
+
 static tgis_status db_query(void *self, const char *layer_name, const tgis_extent *bbox,
                             double tolerance, tgis_feature_emit emit, void *payload)
 {
@@ -193,6 +277,8 @@ static tgis_status db_query(void *self, const char *layer_name, const tgis_exten
   tgis_layer layer;
   tgis_status st;
 
+  if (strcmp(layer_name, "coverage") == 0)
+    return coverage_query(s, bbox, tolerance, emit, payload);
   memset(&q, 0, sizeof q);
   if (!(q.def = layer_by_name(layer_name, &layer)))
     return TGIS_OK;               /* nothing stored under that name: nothing to draw */

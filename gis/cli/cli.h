@@ -49,6 +49,7 @@ extern const cli_cmd cmd_generate;
 extern const cli_cmd cmd_import;
 extern const cli_cmd cmd_coverage;
 extern const cli_cmd cmd_trace;
+extern const cli_cmd cmd_report;
 extern const cli_cmd cmd_tiles;
 extern const cli_cmd cmd_serve;
 

@@ -18,6 +18,7 @@ static const cli_cmd *const commands[] = {
   &cmd_init, &cmd_info, &cmd_import, &cmd_validate, &cmd_generate,
   &cmd_coverage,
   &cmd_trace,
+  &cmd_report,
   &cmd_tiles, &cmd_serve,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
