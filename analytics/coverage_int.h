@@ -115,18 +115,30 @@ tgis_status cov__write(cov_run *r);
 
 /* coverage_reach.c: every parcel within the threshold of a point. */
 typedef struct cov_reach cov_reach;
-/** Called for each parcel in reach with its cost (seconds or metres). */
-typedef void (*cov_visit_fn)(uint32_t parcel, double cost, void *payload);
+/** Called for each parcel in reach with its cost (seconds or metres) and
+ * its slot: a number of its own in the reach, 0 .. cov__reach_slots() - 1,
+ * laid out so that visits run through slots mostly in order (callers keep
+ * per-slot arrays rather than jump about the parcels). */
+typedef void (*cov_visit_fn)(uint32_t parcel, uint32_t slot, double cost, void *payload);
 /**
  * Prepare searches over the parcels with include[i] != 0 (include NULL:
  * all) by r's method.
  */
 tgis_status cov__reach_new(cov_reach **out, cov_run *r, const uint8_t *include);
 /**
- * Visit the parcels within r->limit of a point: by network from its snap
- * (an unsnapped point reaches nobody), or by radius from (x, y). Each
- * parcel is visited once, in no particular order.
+ * Find what is within r->limit of a point: by network from its snap (an
+ * unsnapped point reaches nobody), or by radius from (x, y). The parcels
+ * found are then visited by cov__reach_each(), as often as needed, until
+ * the next search.
  */
+tgis_status cov__reach_search(cov_reach *rc, const tgis_snap *snap, double x, double y);
+/** Visit each parcel in reach of the last search once, in no particular
+ * order, with its cost, computed as the nearest-facility pass computes it. */
+void cov__reach_each(cov_reach *rc, cov_visit_fn fn, void *payload);
+/** Number of slots (the parcels included), and the parcel of a slot. */
+size_t cov__reach_slots(const cov_reach *rc);
+uint32_t cov__reach_slot_parcel(const cov_reach *rc, uint32_t slot);
+/** A search and one visit. */
 tgis_status cov__reach_visit(cov_reach *rc, const tgis_snap *snap, double x, double y,
                              cov_visit_fn fn, void *payload);
 /** Free a reach. If rc is NULL nothing occurs. */

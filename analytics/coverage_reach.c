@@ -22,13 +22,22 @@ typedef struct hitem {
   uint32_t node;
 } hitem;
 
+/* A parcel on an edge, with what its cost needs: the time along the edge
+ * from each end (INFINITY where the mode may not leave that way) and the
+ * walk to the door. Entries are grouped by edge. */
+typedef struct entry {
+  double ta, tb, acc;
+  uint32_t parcel;
+} entry;
+
 struct cov_reach {
   cov_run *r;
   /* network */
-  uint32_t *edge_start, *edge_parcels;  /* CSR edge -> included parcels */
-  uint32_t *node_start, *node_edges;    /* CSR node -> edges with parcels */
-  uint32_t *stamp, cur;                 /* edge seen in search `cur` */
-  double *cost;                         /* n_nodes, INFINITY outside a search */
+  uint32_t *edge_start;                 /* CSR edge -> entries */
+  entry *ent;
+  uint32_t *node_start, *node_edges;    /* CSR node -> edges with entries */
+  uint32_t *stamp, cur;                 /* edge seen in visit `cur` */
+  double *cost;                         /* n_nodes, INFINITY outside the search */
   uint32_t *touched;
   size_t n_touched;
   hitem *heap;
@@ -37,6 +46,8 @@ struct cov_reach {
   double minx, miny, cell;
   uint32_t nx, ny;
   uint32_t *cell_start, *cell_parcels;
+  double cx, cy;                        /* the last search's point */
+  int have_point;
 };
 
 void cov__reach_free(cov_reach *rc)
@@ -46,7 +57,7 @@ void cov__reach_free(cov_reach *rc)
     return;
   ctx = rc->r->ctx;
   tgis__free(ctx, rc->edge_start);
-  tgis__free(ctx, rc->edge_parcels);
+  tgis__free(ctx, rc->ent);
   tgis__free(ctx, rc->node_start);
   tgis__free(ctx, rc->node_edges);
   tgis__free(ctx, rc->stamp);
@@ -78,12 +89,24 @@ static tgis_status build_network(cov_reach *rc, const uint8_t *include)
       rc->edge_start[r->psnap[i].edge + 1]++;
   for (uint32_t e = 0; e < g->n_edges; e++)
     rc->edge_start[e + 1] += rc->edge_start[e];
-  if (!(rc->edge_parcels = tgis__malloc(ctx, ((size_t)rc->edge_start[g->n_edges] + 1) *
-                                                  sizeof *rc->edge_parcels)))
+  if (!(rc->ent = tgis__malloc(ctx, ((size_t)rc->edge_start[g->n_edges] + 1) * sizeof *rc->ent)))
     return TGIS_ENOMEM;
-  for (size_t i = 0; i < r->n_parcels; i++)
-    if (r->psnap[i].edge >= 0 && (!include || include[i]))
-      rc->edge_parcels[rc->edge_start[r->psnap[i].edge]++] = (uint32_t)i;
+  for (size_t i = 0; i < r->n_parcels; i++) {
+    const tgis_snap *sn = &r->psnap[i];
+    uint32_t e;
+    entry *en;
+    if (sn->edge < 0 || (include && !include[i]))
+      continue;
+    e = (uint32_t)sn->edge;
+    en = &rc->ent[rc->edge_start[e]++];
+    /* The arithmetic of tgis_snap_cost(), term by term. */
+    en->parcel = (uint32_t)i;
+    en->ta = tgis_graph_edge_allows(g, e, r->mode, 1)
+             ? tgis_graph_edge_seconds(g, e, r->mode, sn->t * g->edge_len[e]) : INFINITY;
+    en->tb = tgis_graph_edge_allows(g, e, r->mode, 0)
+             ? tgis_graph_edge_seconds(g, e, r->mode, (1.0 - sn->t) * g->edge_len[e]) : INFINITY;
+    en->acc = tgis_graph_walk_seconds(g, sn->dist);
+  }
   /* The fill advanced each start to the next edge's: shift back. */
   memmove(rc->edge_start + 1, rc->edge_start, (size_t)g->n_edges * sizeof *rc->edge_start);
   rc->edge_start[0] = 0;
@@ -250,17 +273,24 @@ static int relax(cov_reach *rc, uint32_t v, double c)
   return heap_push(rc, c, v);
 }
 
-static tgis_status visit_network(cov_reach *rc, const tgis_snap *snap, cov_visit_fn fn,
-                                 void *payload)
+/* Forget the last search: its nodes back to INFINITY. */
+static void reset(cov_reach *rc)
+{
+  for (size_t t = 0; t < rc->n_touched; t++)
+    rc->cost[rc->touched[t]] = INFINITY;
+  rc->n_touched = 0;
+  rc->n_heap = 0;
+  rc->have_point = 0;
+}
+
+static tgis_status search_network(cov_reach *rc, const tgis_snap *snap)
 {
   cov_run *r = rc->r;
   const tgis_graph *g = r->g;
   const tgis_graph_csr *csr = &g->csr[r->mode];
   tgis_graph_source src[2];
   size_t k = tgis_snap_sources(src, g, r->mode, snap, 0, TGIS_SNAP_ADD_ACCESS);
-  tgis_status st = TGIS_OK;
 
-  rc->n_heap = 0;
   for (size_t i = 0; i < k; i++)
     if (src[i].cost <= r->limit && relax(rc, src[i].node, src[i].cost))
       goto nomem;
@@ -275,6 +305,46 @@ static tgis_status visit_network(cov_reach *rc, const tgis_snap *snap, cov_visit
         goto nomem;
     }
   }
+  return TGIS_OK;
+nomem:
+  reset(rc);
+  return tgis__fail(r->ctx, TGIS_ENOMEM, "out of memory in a catchment search");
+}
+
+/* The entries of edge e, costed from its ends' times ca and cb. */
+static inline void each_entry(const cov_reach *rc, uint32_t e, double ca, double cb,
+                              double limit, cov_visit_fn fn, void *payload)
+{
+  for (uint32_t j = rc->edge_start[e]; j < rc->edge_start[e + 1]; j++) {
+    const entry *en = &rc->ent[j];
+    double c = ca + en->ta, c2 = cb + en->tb;
+    if (c2 < c)
+      c = c2;
+    c += en->acc;
+    if (c <= limit)
+      fn(en->parcel, j, c, payload);
+  }
+}
+
+static void each_network(cov_reach *rc, cov_visit_fn fn, void *payload)
+{
+  const tgis_graph *g = rc->r->g;
+  double limit = rc->r->limit;
+
+  if (rc->n_touched > g->n_nodes / 8) {
+    /* A catchment of much of the city (driving): run through every edge
+     * in order, so the entries and the caller's slot arrays stream. */
+    for (uint32_t e = 0; e < g->n_edges; e++) {
+      double ca, cb;
+      if (rc->edge_start[e + 1] == rc->edge_start[e])
+        continue;
+      ca = rc->cost[g->edge_from[e]];
+      cb = rc->cost[g->edge_to[e]];
+      if (ca != INFINITY || cb != INFINITY)
+        each_entry(rc, e, ca, cb, limit, fn, payload);
+    }
+    return;
+  }
   if (++rc->cur == 0) {  /* the stamps wrapped: start again */
     memset(rc->stamp, 0, (size_t)g->n_edges * sizeof *rc->stamp);
     rc->cur = 1;
@@ -283,35 +353,24 @@ static tgis_status visit_network(cov_reach *rc, const tgis_snap *snap, cov_visit
     uint32_t u = rc->touched[t];
     for (uint32_t q = rc->node_start[u]; q < rc->node_start[u + 1]; q++) {
       uint32_t e = rc->node_edges[q];
+      double ca, cb;
       if (rc->stamp[e] == rc->cur)
         continue;
       rc->stamp[e] = rc->cur;
-      for (uint32_t j = rc->edge_start[e]; j < rc->edge_start[e + 1]; j++) {
-        uint32_t p = rc->edge_parcels[j];
-        double c = tgis_snap_cost(NULL, g, r->mode, rc->cost, NULL, &r->psnap[p],
-                                  TGIS_SNAP_ADD_ACCESS);
-        if (c <= r->limit)
-          fn(p, c, payload);
-      }
+      ca = rc->cost[g->edge_from[e]];
+      cb = rc->cost[g->edge_to[e]];
+      each_entry(rc, e, ca, cb, limit, fn, payload);
     }
   }
-  goto reset;
-nomem:
-  st = tgis__fail(r->ctx, TGIS_ENOMEM, "out of memory in a catchment search");
-reset:
-  for (size_t t = 0; t < rc->n_touched; t++)
-    rc->cost[rc->touched[t]] = INFINITY;
-  rc->n_touched = 0;
-  return st;
 }
 
-static void visit_radius(cov_reach *rc, double x, double y, cov_visit_fn fn, void *payload)
+static void each_radius(const cov_reach *rc, cov_visit_fn fn, void *payload)
 {
   cov_run *r = rc->r;
-  double lim = r->limit, lim2 = lim * lim;
+  double x = rc->cx, y = rc->cy, lim = r->limit, lim2 = lim * lim;
   int64_t i0, i1, j0, j1;
 
-  if (!isfinite(x) || !isfinite(y))
+  if (!rc->have_point)
     return;
   i0 = (int64_t)floor((x - lim - rc->minx) / rc->cell);
   i1 = (int64_t)floor((x + lim - rc->minx) / rc->cell);
@@ -330,18 +389,50 @@ static void visit_radius(cov_reach *rc, double x, double y, cov_visit_fn fn, voi
         if (d2 <= lim2) {
           double d = sqrt(d2);
           if (d <= lim)
-            fn(p, d, payload);
+            fn(p, k, d, payload);
         }
       }
     }
   }
 }
 
+tgis_status cov__reach_search(cov_reach *rc, const tgis_snap *snap, double x, double y)
+{
+  reset(rc);
+  if (rc->r->o.method == TGIS_COVERAGE_NETWORK)
+    return snap && snap->edge >= 0 ? search_network(rc, snap) : TGIS_OK;
+  rc->cx = x;
+  rc->cy = y;
+  rc->have_point = isfinite(x) && isfinite(y);
+  return TGIS_OK;
+}
+
+void cov__reach_each(cov_reach *rc, cov_visit_fn fn, void *payload)
+{
+  if (rc->r->o.method == TGIS_COVERAGE_NETWORK)
+    each_network(rc, fn, payload);
+  else
+    each_radius(rc, fn, payload);
+}
+
+size_t cov__reach_slots(const cov_reach *rc)
+{
+  if (rc->r->o.method == TGIS_COVERAGE_NETWORK)
+    return rc->edge_start[rc->r->g->n_edges];
+  return rc->cell_start[(size_t)rc->nx * rc->ny];
+}
+
+uint32_t cov__reach_slot_parcel(const cov_reach *rc, uint32_t slot)
+{
+  return rc->r->o.method == TGIS_COVERAGE_NETWORK ? rc->ent[slot].parcel
+                                                  : rc->cell_parcels[slot];
+}
+
 tgis_status cov__reach_visit(cov_reach *rc, const tgis_snap *snap, double x, double y,
                              cov_visit_fn fn, void *payload)
 {
-  if (rc->r->o.method == TGIS_COVERAGE_NETWORK)
-    return snap && snap->edge >= 0 ? visit_network(rc, snap, fn, payload) : TGIS_OK;
-  visit_radius(rc, x, y, fn, payload);
-  return TGIS_OK;
+  tgis_status st = cov__reach_search(rc, snap, x, y);
+  if (st == TGIS_OK)
+    cov__reach_each(rc, fn, payload);
+  return st;
 }

@@ -11,8 +11,8 @@
  * along the network (door to door), or straight-line metres.
  *
  * Both steps need the same catchment, so each facility's search is run
- * once: its (parcel, weight) pairs are kept just long enough to add R_j to
- * the parcels. A facility without capacity supplies 0; one nobody can
+ * once and its catchment visited twice. A facility without capacity
+ * supplies 0; one nobody can
  * reach has no ratio (NaN). By construction sum_i P_i A_i = sum_j S_j over
  * the facilities with someone in reach, which the tests check.
  */
@@ -31,73 +31,75 @@ double cov__weight(double cost, double limit)
   return COV_W3;
 }
 
-typedef struct pair {
-  uint32_t parcel;
-  double weight;
-} pair;
+typedef struct pass {
+  double limit;
+  const double *res;  /* residents by slot */
+  double *acc;        /* A_i by slot */
+  double demand;      /* step 1: sum P_k W(d_kj) */
+  double ratio;       /* step 2: R_j to add */
+} pass;
 
-typedef struct collector {
-  cov_run *r;
-  pair *a;
-  size_t n, cap;
-  int failed;
-} collector;
-
-static void collect(uint32_t parcel, double cost, void *payload)
+static void add_demand(uint32_t parcel, uint32_t slot, double cost, void *payload)
 {
-  collector *c = payload;
-  if (c->failed)
-    return;
-  if (c->n == c->cap) {
-    size_t cap = c->cap ? 2 * c->cap : 4096;
-    pair *a = tgis__realloc(c->r->ctx, c->a, cap * sizeof *a);
-    if (!a) {
-      c->failed = 1;
-      return;
-    }
-    c->a = a;
-    c->cap = cap;
-  }
-  c->a[c->n].parcel = parcel;
-  c->a[c->n++].weight = cov__weight(cost, c->r->limit);
+  pass *p = payload;
+  (void)parcel;
+  p->demand += p->res[slot] * cov__weight(cost, p->limit);
+}
+
+static void add_access(uint32_t parcel, uint32_t slot, double cost, void *payload)
+{
+  pass *p = payload;
+  (void)parcel;
+  p->acc[slot] += p->ratio * cov__weight(cost, p->limit);
 }
 
 tgis_status cov__e2sfca(cov_run *r)
 {
-  collector c = { r, NULL, 0, 0, 0 };
   cov_reach *rc = NULL;
-  double t0 = cov__now();
+  pass ps = { r->limit, NULL, NULL, 0, 0 };
+  double *res = NULL, t0 = cov__now();
+  size_t n_slots;
   tgis_status st;
 
   if ((st = cov__progress(r, "e2sfca", 0, (int64_t)r->n_fac)) != TGIS_OK ||
       (st = cov__reach_new(&rc, r, NULL)) != TGIS_OK)
     return st;
+  /* Residents and the index by slot, the reach's own order: a visit reads
+   * and adds in step with it instead of jumping about the parcels. */
+  n_slots = cov__reach_slots(rc);
+  if (!(res = tgis__malloc(r->ctx, (n_slots + 1) * sizeof *res)) ||
+      !(ps.acc = tgis__calloc(r->ctx, n_slots + 1, sizeof *ps.acc))) {
+    st = tgis__fail(r->ctx, TGIS_ENOMEM, "out of memory for the E2SFCA index");
+    goto done;
+  }
+  for (size_t k = 0; k < n_slots; k++)
+    res[k] = (double)r->parcels[cov__reach_slot_parcel(rc, (uint32_t)k)].residents;
+  ps.res = res;
   for (size_t j = 0; j < r->n_fac; j++) {
     tgis_coverage_facility *f = &r->facilities[j];
-    double demand = 0, supply = f->capacity > 0 ? (double)f->capacity : 0.0, ratio;
+    double supply = f->capacity > 0 ? (double)f->capacity : 0.0;
 
-    c.n = 0;
-    if ((st = cov__reach_visit(rc, r->fsnap ? &r->fsnap[j] : NULL, r->fxy[2 * j],
-                               r->fxy[2 * j + 1], collect, &c)) != TGIS_OK)
+    /* One search, two visits of its catchment: sum the demand, then hand
+     * the ratio out. Recomputing a parcel's cost is cheaper than keeping
+     * a catchment of a million (parcel, weight) pairs in drive mode. */
+    if ((st = cov__reach_search(rc, r->fsnap ? &r->fsnap[j] : NULL, r->fxy[2 * j],
+                                r->fxy[2 * j + 1])) != TGIS_OK)
       goto done;
-    if (c.failed) {
-      st = tgis__fail(r->ctx, TGIS_ENOMEM, "out of memory in the E2SFCA catchments");
-      goto done;
-    }
-    for (size_t k = 0; k < c.n; k++)
-      demand += (double)r->parcels[c.a[k].parcel].residents * c.a[k].weight;
-    if (!(demand > 0))
-      continue;  /* nobody in reach: no ratio */
-    ratio = supply / demand;
-    f->ratio = ratio;
-    for (size_t k = 0; k < c.n; k++)
-      r->parcels[c.a[k].parcel].e2sfca += ratio * c.a[k].weight;
+    ps.demand = 0;
+    cov__reach_each(rc, add_demand, &ps);
+    if (ps.demand > 0) {
+      ps.ratio = supply / ps.demand;
+      f->ratio = ps.ratio;
+      cov__reach_each(rc, add_access, &ps);
+    }  /* else nobody in reach: no ratio */
     if ((st = cov__progress(r, "e2sfca", (int64_t)j + 1, (int64_t)r->n_fac)) != TGIS_OK)
       goto done;
   }
-  st = cov__progress(r, "e2sfca", (int64_t)r->n_fac, (int64_t)r->n_fac);
+  for (size_t k = 0; k < n_slots; k++)
+    r->parcels[cov__reach_slot_parcel(rc, (uint32_t)k)].e2sfca = ps.acc[k];
 done:
-  tgis__free(r->ctx, c.a);
+  tgis__free(r->ctx, res);
+  tgis__free(r->ctx, ps.acc);
   cov__reach_free(rc);
   r->sum.timing.e2sfca += cov__now() - t0;
   return st;

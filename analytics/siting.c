@@ -71,9 +71,10 @@ static void sift_down(hentry *h, size_t n, size_t i)
   h[i] = x;
 }
 
-static void on_reached(uint32_t p, double cost, void *payload)
+static void on_reached(uint32_t p, uint32_t slot, double cost, void *payload)
 {
   siting *S = payload;
+  (void)slot;
   (void)cost;
   if (S->taken[p])
     return;
