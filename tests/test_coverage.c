@@ -1391,12 +1391,17 @@ static void test_coverage__network_times_match_a_reference_dijkstra(void)
  * to the covered residents, sum P A to the supply that reaches anyone. */
 static void test_coverage__city_totals_add_up(void)
 {
-  static const tgis_coverage_method methods[2] = { TGIS_COVERAGE_NETWORK, TGIS_COVERAGE_RADIUS };
+  /* Walking (small catchments), by radius, driving (catchments of much of
+   * the city, which the searches visit edge by edge). */
+  static const tgis_coverage_method methods[3] = { TGIS_COVERAGE_NETWORK, TGIS_COVERAGE_RADIUS,
+                                                   TGIS_COVERAGE_NETWORK };
+  static const tgis_travel_mode modes[3] = { TGIS_TRAVEL_WALK, TGIS_TRAVEL_WALK,
+                                             TGIS_TRAVEL_DRIVE };
   tgis_ctx *ctx = NULL;
 
   ASSERT_EQ(make_city(), 0);
   ASSERT_OK_CTX(ctx, open_db(&ctx, city_db, 0));
-  for (int m = 0; m < 2; m++) {
+  for (int m = 0; m < 3; m++) {
     tgis_coverage_result *res = NULL;
     tgis_coverage_site_options so = TGIS_COVERAGE_SITE_OPTIONS_INIT;
     const tgis_coverage_summary *s;
@@ -1408,7 +1413,8 @@ static void test_coverage__city_totals_add_up(void)
     int64_t res_sum = 0, cov_sum = 0, catch_sum = 0, prev_gain = INT64_MAX;
     double pa = 0, supply = 0;
 
-    ASSERT_OK_CTX(ctx, run_cov(&res, ctx, "polyclinic", TGIS_TRAVEL_WALK, 15, methods[m], 0));
+    ASSERT_OK_CTX(ctx, run_cov(&res, ctx, "polyclinic", modes[m], m == 2 ? 5 : 15, methods[m],
+                               0));
     s = tgis_coverage_result_summary(res);
     d = tgis_coverage_result_districts(res, &nd);
     f = tgis_coverage_result_facilities(res, &nf);
