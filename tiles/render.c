@@ -432,6 +432,56 @@ static void path_rings(cairo_t *cr, const tgis_render_scratch *r, const ritem *i
   }
 }
 
+/*
+ * The rings of an item as a path for a wide stroke, leaving out the
+ * segments that lie wholly beyond one side of `box` (the image grown by
+ * more than anything a stroke draws beyond its line: half its width, caps
+ * and joins). A long road crossing a tile is mostly outside it; Cairo's
+ * stroker would still build the outline of every segment. Where a segment
+ * is left out the line is broken, and the caps at the break are outside
+ * the image too. Not for dashed lines: a break restarts the dash pattern.
+ */
+static int seg_outside(const double *a, const double *b, const tgis_extent *box)
+{
+  return (a[0] < box->minx && b[0] < box->minx) || (a[0] > box->maxx && b[0] > box->maxx) ||
+         (a[1] < box->miny && b[1] < box->miny) || (a[1] > box->maxy && b[1] > box->maxy);
+}
+
+static void path_rings_clipped(cairo_t *cr, const tgis_render_scratch *r, const ritem *it,
+                               const tgis_extent *box)
+{
+  for (uint32_t k = 0; k < it->nrings; k++) {
+    const rring *rg = &r->rings[it->ring0 + k];
+    const double *p = r->pts + 2 * (size_t)rg->off;
+    uint32_t nseg = rg->closed ? rg->n : rg->n - 1, first = 0;
+    int down = 0;
+    if (rg->closed) {
+      /* A ring starts after a segment left out, so that it is broken only
+       * outside the image; a ring wholly in view stays closed. */
+      while (first < nseg && !seg_outside(p + 2 * first, p + 2 * ((first + 1) % rg->n), box))
+        first++;
+      if (first == nseg) {
+        path_rings(cr, r, &(ritem){ 0, it->ring0 + k, 1 });
+        continue;
+      }
+      first++;
+    }
+    for (uint32_t j = 0; j < nseg; j++) {
+      uint32_t i = (first + j) % nseg;
+      const double *a = p + 2 * i, *b = p + 2 * ((i + 1) % rg->n);
+      if (seg_outside(a, b, box)) {
+        down = 0;
+        continue;
+      }
+      if (!down) {
+        cairo_move_to(cr, a[0], a[1]);
+        down = 1;
+      }
+      cairo_line_to(cr, b[0], b[1]);
+    }
+  }
+}
+
 static void path_symbols(cairo_t *cr, const tgis_render_scratch *r, const ritem *it,
                          tgis_symbol_shape shape, double half)
 {
@@ -696,8 +746,17 @@ static tgis_status draw_batches(frame *fr)
         continue;
       }
     }
-    for (uint32_t k = 0; k < b->count; k++)
-      path_rings(cr, r, &r->sorted[b->first + k]);
+    if (b->pass != PASS_FILL && !(b->pass == PASS_STROKE && l->n_dash)) {
+      /* Beyond half the width, round caps and joins reach no further; a
+       * miter join at most miter limit (Cairo's 10) times half the width. */
+      double m = (l->join == TGIS_JOIN_MITER ? 5 : 1) * width + 2;
+      tgis_extent box = { -m, -m, r->sw + m, r->sh + m };
+      for (uint32_t k = 0; k < b->count; k++)
+        path_rings_clipped(cr, r, &r->sorted[b->first + k], &box);
+    } else {
+      for (uint32_t k = 0; k < b->count; k++)
+        path_rings(cr, r, &r->sorted[b->first + k]);
+    }
     set_colour(cr, b->colour);
     /* Exact coverage for fills: with Cairo's 4x4-sample rasteriser one
      * edge pixel in eight lands on the wrong side of 50%. Dashed hairlines
