@@ -171,18 +171,6 @@ static int band_of(const tgis_coverage_parcel_row *p)
   return m < 5 ? 0 : m < 10 ? 1 : m < 15 ? 2 : m < 30 ? 3 : 4;
 }
 
-/* A real with `prec` decimals ('f') or significant digits ('g'); empty
- * when it has no value. */
-static void csv_real(rpt_file *f, char conv, int prec, double v)
-{
-  if (!isfinite(v))
-    return;
-  if (conv == 'f')
-    rpt_printf(f, "%.*f", prec, v);
-  else
-    rpt_printf(f, "%.*g", prec, v);
-}
-
 static tgis_status on_parcel(const tgis_coverage_parcel_row *p, void *payload)
 {
   parcel_pass *pp = payload;
@@ -192,26 +180,28 @@ static tgis_status on_parcel(const tgis_coverage_parcel_row *p, void *payload)
 
   r->band_parcels[b]++;
   r->band_residents[b] += p->residents > 0 ? p->residents : 0;
-  rpt_printf(f, "%lld,", (long long)p->parcel_id);
+  rpt_int(f, p->parcel_id);
+  rpt_write(f, ",", 1);
   rpt_csv(f, p->cadastre);
-  rpt_puts(f, ",");
+  rpt_write(f, ",", 1);
   rpt_csv(f, p->district);
-  rpt_puts(f, ",");
+  rpt_write(f, ",", 1);
   if (p->residents >= 0)
-    rpt_printf(f, "%lld", (long long)p->residents);
-  rpt_puts(f, ",");
+    rpt_int(f, p->residents);
+  rpt_write(f, ",", 1);
   if (p->facility_id > 0)
-    rpt_printf(f, "%lld", (long long)p->facility_id);
-  rpt_puts(f, ",");
+    rpt_int(f, p->facility_id);
+  rpt_write(f, ",", 1);
   rpt_csv(f, p->facility_name);
-  rpt_puts(f, ",");
-  csv_real(f, 'f', 2, p->seconds / 60.0);
-  rpt_puts(f, ",");
-  csv_real(f, 'f', 1, p->metres);
-  rpt_puts(f, ",");
-  csv_real(f, 'f', 1, p->snap_m);
-  rpt_printf(f, ",%d,%d,", p->covered, p->reachable);
-  csv_real(f, 'g', 9, p->e2sfca);
+  rpt_write(f, ",", 1);
+  rpt_fixed(f, p->seconds / 60.0, 2);
+  rpt_write(f, ",", 1);
+  rpt_fixed(f, p->metres, 1);
+  rpt_write(f, ",", 1);
+  rpt_fixed(f, p->snap_m, 1);
+  rpt_write(f, p->covered ? ",1" : ",0", 2);
+  rpt_write(f, p->reachable ? ",1," : ",0,", 3);
+  rpt_general(f, p->e2sfca, 9);
   rpt_puts(f, "\n");
   if (f->err)   /* a full disk: stop now, the commit names the file */
     return tgis__fail(r->ctx, TGIS_EIO, "%s: cannot write: %s", f->path, strerror(f->err));
@@ -258,9 +248,9 @@ static tgis_status write_districts(rpt_run *x)
     rpt_csv(&f, r->districts[i].name);
     rpt_printf(&f, ",%lld,%lld,%lld,%lld,", (long long)d->parcels, (long long)d->residents,
                (long long)d->covered_residents, (long long)d->unreachable_residents);
-    csv_real(&f, 'g', 15, d->share);
+    rpt_general(&f, d->share, 15);
     rpt_puts(&f, ",");
-    csv_real(&f, 'g', 15, d->e2sfca);
+    rpt_general(&f, d->e2sfca, 15);
     rpt_puts(&f, "\n");
   }
   x->bytes += f.bytes;
@@ -286,15 +276,15 @@ static tgis_status write_facilities(rpt_run *x)
       rpt_printf(&f, "%lld", (long long)c->capacity);
     rpt_printf(&f, ",%lld,%lld,", (long long)c->catchment_parcels,
                (long long)c->catchment_residents);
-    csv_real(&f, 'g', 15, c->load);
+    rpt_general(&f, c->load, 15);
     rpt_printf(&f, ",%d,", c->load > 1.0);
-    csv_real(&f, 'g', 15, c->ratio);
+    rpt_general(&f, c->ratio, 15);
     rpt_puts(&f, ",");
-    csv_real(&f, 'f', 1, c->snap_m);
+    rpt_fixed(&f, c->snap_m, 1);
     rpt_puts(&f, ",");
-    csv_real(&f, 'f', 2, c->x);
+    rpt_fixed(&f, c->x, 2);
     rpt_puts(&f, ",");
-    csv_real(&f, 'f', 2, c->y);
+    rpt_fixed(&f, c->y, 2);
     rpt_puts(&f, "\n");
   }
   x->bytes += f.bytes;

@@ -13,13 +13,17 @@
 /* ---- one output file (report_out.c) ---------------------------------------- */
 
 /* A file being written: DIR/.NAME.tmp-PID-N until rpt_file_commit()
- * renames it to DIR/NAME. Write errors are remembered (with errno) and
- * reported once, by the commit, naming the file. */
+ * renames it to DIR/NAME. Output collects in a buffer of its own and goes
+ * to the descriptor in large writes (a million CSV rows are many small
+ * pieces). Write errors are remembered (with errno) and reported once, by
+ * the commit, naming the file. */
 typedef struct rpt_file {
   tgis_ctx *ctx;
   char *path;              /* DIR/NAME */
   char *tmp;               /* the temporary name; NULL when none is open */
-  FILE *f;
+  int fd;                  /* -1 when none is open */
+  char *buf;
+  size_t len, cap;
   int err;                 /* errno of the first failed write, 0 if none */
   int64_t bytes;           /* written so far */
 } rpt_file;
@@ -51,6 +55,15 @@ void rpt_file_abort(rpt_file *f);
 void rpt_write(rpt_file *f, const void *p, size_t n);
 void rpt_puts(rpt_file *f, const char *s);
 void rpt_printf(rpt_file *f, const char *fmt, ...) TGIS_PRINTF(2, 3);
+
+/** A whole number. */
+void rpt_int(rpt_file *f, int64_t v);
+/** v with `decimals` (0..6) digits after the point, as "%.*f" prints it;
+ *  nothing when v is NaN or infinite. */
+void rpt_fixed(rpt_file *f, double v, int decimals);
+/** v to `digits` significant digits, as "%.*g" prints it; nothing when
+ *  v is NaN or infinite. */
+void rpt_general(rpt_file *f, double v, int digits);
 
 /** A CSV field (RFC 4180): quoted, with quotes doubled, when it holds a
  *  comma, a quote, CR or LF, or starts or ends with a space. NULL: empty. */

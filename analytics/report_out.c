@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -73,6 +74,8 @@ tgis_status rpt_dir_prepare(tgis_ctx *ctx, const char *dir)
   return TGIS_OK;
 }
 
+#define BUF_BYTES (256 * 1024)
+
 tgis_status rpt_file_open(rpt_file *f, tgis_ctx *ctx, const char *dir, const char *name)
 {
   char suffix[48];
@@ -80,6 +83,7 @@ tgis_status rpt_file_open(rpt_file *f, tgis_ctx *ctx, const char *dir, const cha
 
   memset(f, 0, sizeof *f);
   f->ctx = ctx;
+  f->fd = -1;
   if (!(f->path = join(ctx, dir, name, NULL)))
     return tgis__fail(ctx, TGIS_ENOMEM, "out of memory");
   /* A name of our own in the same directory (rename must not cross file
@@ -108,26 +112,54 @@ tgis_status rpt_file_open(rpt_file *f, tgis_ctx *ctx, const char *dir, const cha
     tgis__free(ctx, f->tmp);
     tgis__free(ctx, f->path);
     memset(f, 0, sizeof *f);
+    f->fd = -1;
     return st;
   }
-  if (!(f->f = fdopen(fd, "w"))) {
-    close(fd);
-    unlink(f->tmp);
-    goto nomem;
+  f->fd = fd;
+  if (!(f->buf = tgis__malloc(ctx, BUF_BYTES))) {
+    rpt_file_abort(f);
+    return tgis__fail(ctx, TGIS_ENOMEM, "out of memory");
   }
+  f->cap = BUF_BYTES;
   return TGIS_OK;
 nomem:
   tgis__free(ctx, f->tmp);
   tgis__free(ctx, f->path);
   memset(f, 0, sizeof *f);
+  f->fd = -1;
   return tgis__fail(ctx, TGIS_ENOMEM, "out of memory");
+}
+
+/* Write p[0..n) to the descriptor, through short writes and signals. */
+static void write_all(rpt_file *f, const char *p, size_t n)
+{
+  while (n > 0 && !f->err) {
+    ssize_t k = write(f->fd, p, n);
+    if (k < 0) {
+      if (errno != EINTR)
+        f->err = errno;
+      continue;
+    }
+    p += k;
+    n -= (size_t)k;
+  }
+}
+
+static void flush(rpt_file *f)
+{
+  write_all(f, f->buf, f->len);
+  f->len = 0;
 }
 
 void rpt_file_abort(rpt_file *f)
 {
-  if (f->f) {
-    fclose(f->f);
-    f->f = NULL;
+  if (f->fd >= 0) {
+    close(f->fd);
+    f->fd = -1;
+  }
+  if (f->buf) {
+    tgis__free(f->ctx, f->buf);
+    f->buf = NULL;
   }
   if (f->tmp) {
     unlink(f->tmp);
@@ -145,13 +177,15 @@ tgis_status rpt_file_commit(rpt_file *f)
   tgis_status st = TGIS_OK;
   int e = f->err;
 
-  if (!e && (fflush(f->f) != 0 || ferror(f->f)))
-    e = errno ? errno : EIO;
-  if (!e && fsync(fileno(f->f)) != 0 && errno != EINVAL)
+  if (!e) {
+    flush(f);
+    e = f->err;
+  }
+  if (!e && fsync(f->fd) != 0 && errno != EINVAL)
     e = errno;                      /* EINVAL: a file system without sync */
-  if (fclose(f->f) != 0 && !e)
-    e = errno ? errno : EIO;
-  f->f = NULL;
+  if (close(f->fd) != 0 && !e)
+    e = errno;
+  f->fd = -1;
   if (e) {
     st = tgis__fail(f->ctx, TGIS_EIO, "%s: cannot write: %s", f->path, strerror(e));
   } else if (rename(f->tmp, f->path) != 0) {
@@ -169,11 +203,78 @@ void rpt_write(rpt_file *f, const void *p, size_t n)
 {
   if (f->err || n == 0)
     return;
-  errno = 0;
-  if (fwrite(p, 1, n, f->f) != n)
-    f->err = errno ? errno : EIO;
-  else
-    f->bytes += (int64_t)n;
+  f->bytes += (int64_t)n;
+  if (f->len + n > f->cap) {
+    flush(f);
+    if (n >= f->cap) {              /* a large piece (the map): straight through */
+      write_all(f, p, n);
+      return;
+    }
+  }
+  memcpy(f->buf + f->len, p, n);
+  f->len += n;
+}
+
+void rpt_int(rpt_file *f, int64_t v)
+{
+  char tmp[24], *p = tmp + sizeof tmp;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    *--p = '-';
+  rpt_write(f, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void rpt_fixed(rpt_file *f, double v, int decimals)
+{
+  static const double scale[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6 };
+  double a, s, r;
+  uint64_t q;
+  char tmp[48], *p = tmp + sizeof tmp;
+
+  if (!isfinite(v))
+    return;
+  if (decimals < 0 || decimals > 6)
+    decimals = 6;
+  a = fabs(v);
+  s = a * scale[decimals];
+  r = floor(s);
+  /* The fast way rounds the scaled value; printf rounds the exact binary
+   * value. They agree unless the scaled value sits at a half, where the
+   * scaling's own error could tip it: give those to printf, as very large
+   * values. */
+  if (!(s < 1e15) || fabs(s - r - 0.5) < 1e-6) {
+    rpt_printf(f, "%.*f", decimals, v);
+    return;
+  }
+  q = (uint64_t)r + (s - r > 0.5);
+  for (int d = 0; d < decimals; d++) {
+    *--p = (char)('0' + q % 10);
+    q /= 10;
+  }
+  if (decimals)
+    *--p = '.';
+  do {
+    *--p = (char)('0' + q % 10);
+    q /= 10;
+  } while (q);
+  if (signbit(v))
+    *--p = '-';                     /* as printf: "-0.00" for -0.001 */
+  rpt_write(f, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void rpt_general(rpt_file *f, double v, int digits)
+{
+  if (!isfinite(v))
+    return;
+  if (v == 0) {
+    rpt_write(f, "0", 1);           /* most parcels' index: no printf */
+    return;
+  }
+  rpt_printf(f, "%.*g", digits, v);
 }
 
 void rpt_puts(rpt_file *f, const char *s)
