@@ -250,8 +250,8 @@ tgis_status tgis_trace__parcels(tgis_trace_hits *out, const tgis_trace_net *g,
     k = j;
   }
   /* Sort by parcel and keep one of each. */
-  qsort(out->hit, out->n, sizeof *out->hit, cmp_hit);
   if (out->n) {
+    qsort(out->hit, out->n, sizeof *out->hit, cmp_hit);
     size_t w = 1;
     for (size_t r = 1; r < out->n; r++)
       if (out->hit[r].parcel_row != out->hit[w - 1].parcel_row)
