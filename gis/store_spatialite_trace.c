@@ -13,7 +13,7 @@
 
 #include "store_spatialite_int.h"
 
-/* SELECT t.id, <fields>, t.geom FROM t WHERE network = ?1 ORDER BY t.id */
+/* SELECT t.id, <fields>, t.geom FROM t WHERE +network = ?1 ORDER BY t.id */
 static int build_select(char *sql, size_t n, const tgis_layer_def *def)
 {
   size_t used;
@@ -31,8 +31,11 @@ static int build_select(char *sql, size_t n, const tgis_layer_def *def)
       return -1;
     used += (size_t)k;
   }
+  /* "+t.network": not through the (network, ext_id) index, whose rows come
+   * out of id order and need a sort; one pass over the table in id order
+   * is three times cheaper for a network of a quarter of the rows. */
   k = snprintf(sql + used, n - used,
-               ", t.geom FROM \"%s\" AS t WHERE t.network = ?1 ORDER BY t.id", def->table);
+               ", t.geom FROM \"%s\" AS t WHERE +t.network = ?1 ORDER BY t.id", def->table);
   return k < 0 || (size_t)k >= n - used ? -1 : 0;
 }
 
