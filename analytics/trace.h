@@ -84,7 +84,8 @@ typedef struct tgis_trace_net {
   uint32_t *adj_line;       /**< 2 * n_lines */
 
   uint32_t n_sources;
-  uint32_t n_joined;        /**< line ends tied to a node by geometry */
+  uint32_t n_joined;        /**< line ends tied by geometry (to a node or
+                                 to another line's end) */
   uint32_t n_implicit;      /**< implicit junctions made */
 } tgis_trace_net;
 
