@@ -77,9 +77,21 @@ static const char *nb_pct(numbufs *n, double v)
   return fmt_pct(n->b[n->i], sizeof n->b[0], v);
 }
 
+/* An index for people: whole and grouped from 100 up ("1 330"), else
+ * three significant digits ("97.3", "0.452"). */
+static const char *nb_index(numbufs *n, double v)
+{
+  if (fabs(v) >= 100 && fabs(v) < 1e15)
+    return nb_int(n, (int64_t)llround(v));
+  n->i = (n->i + 1) % 8;
+  snprintf(n->b[n->i], sizeof n->b[0], "%.3g", v);
+  return n->b[n->i];
+}
+
 #define NUMBUFS numbufs nb = { .i = 0 }
 #define I(v) nb_int(&nb, (v))
 #define P(v) nb_pct(&nb, (v))
+#define I_IDX(v) nb_index(&nb, (v))
 
 /* Bar colour of a covered share: red to green in five steps. */
 static const char *share_colour(double s)
@@ -223,7 +235,7 @@ static void cards(rpt_file *f, const rpt_data *r)
              I(s->facilities));
   rpt_puts(f, "<div class=\"card\"><div class=\"num\">");
   if (isfinite(s->e2sfca))
-    rpt_printf(f, "%.3g", s->e2sfca * 1000.0);
+    rpt_puts(f, I_IDX(s->e2sfca * 1000.0));
   else
     rpt_puts(f, DASH);
   rpt_puts(f, "</div><div class=\"lbl\">E2SFCA accessibility</div>"
@@ -372,7 +384,7 @@ static void districts_section(rpt_file *f, const rpt_data *r, const rpt_district
                I(d->d.residents - d->d.covered_residents), P(d->d.share),
                I(d->d.unreachable_residents));
     if (isfinite(d->d.e2sfca))
-      rpt_printf(f, "%.3g", d->d.e2sfca * 1000.0);
+      rpt_puts(f, I_IDX(d->d.e2sfca * 1000.0));
     else
       rpt_puts(f, DASH);
     rpt_puts(f, "</td></tr>\n");

@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+import pty
 import re
 import shutil
 import sqlite3
@@ -442,6 +443,26 @@ def main():
     r = run("report", "coverage", db, "--run", "latest", "-q", "-o", out)
     check("--run latest, -q: exit 0, silent", r.returncode == 0 and r.stdout == "", r.stderr)
     check("the report again is whole", check_report(out, db, "again")[1] == 2)
+
+    # ---- progress on a terminal ---------------------------------------------------------
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(TGIS, [TGIS, "report", "coverage", db, "--run", "2", "-o", out])
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    status = os.waitpid(pid, 0)[1]
+    stages = set(re.findall(rb"\r\x1b\[K(\w+)", seen))
+    check("on a terminal: progress of the stages on stderr, the line cleared at the end",
+          os.waitstatus_to_exitcode(status) == 0 and
+          {b"reading", b"parcels", b"map", b"writing"} <= stages and
+          b"\r\x1b[Kreport of coverage run 2" in seen, (stages, seen[-300:]))
 
     # ---- the page in a browser -------------------------------------------------------
     shot = os.path.join(TMP, "report-shot.png")
