@@ -261,7 +261,7 @@ tgis_status tgis_open(tgis_ctx **out, const char *path, const tgis_options *opts
   if (path == NULL)
     return TGIS_OK;
   if (!(ctx->db_path = tgis__strdup(ctx, path)))
-    return TGIS_ENOMEM;
+    return tgis__fail(ctx, TGIS_ENOMEM, "%s: out of memory", path);
   return tgis_store__open(&ctx->store, ctx, path, o->flags,
                           o->srid ? o->srid : TGIS_DEFAULT_SRID);
 }
