@@ -130,7 +130,7 @@ static char *put_digits(char *p, uint64_t u, int width)
   do {
     *--p = (char)('0' + u % 10);
     u /= 10;
-  } while (u || --width > 0);
+  } while (--width > 0 || u);
   return p;
 }
 
