@@ -288,6 +288,19 @@ def main():
               (s1, s2))
         dropped = s1["cache_invalidated"] - s0["cache_invalidated"]
         check("only some tiles were dropped", 0 < dropped < s0["cache_entries"], (s0, s1))
+
+        # A coverage run redraws the coverage theme (its tiles were empty).
+        cov = "/tiles/coverage/%d/%d/%d.png" % (z - 2, x // 4, y // 4)
+        st, h, empty = srv.get(cov)
+        r = run("coverage", db, "--facility", "polyclinic", "--minutes", "15")
+        check("coverage run for the coverage theme", r.returncode == 0, r.stderr)
+        deadline = time.time() + 10
+        drawn = empty
+        while time.time() < deadline and drawn == empty:
+            time.sleep(0.2)
+            st, h, drawn = srv.get(cov)
+        check("a new coverage run redraws the coverage tiles", st == 200 and drawn != empty and
+              len(drawn) > len(empty), (len(empty), len(drawn)))
     finally:
         rc = srv.stop()
     check("server stops cleanly on SIGINT", rc == 0, rc)
