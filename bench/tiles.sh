@@ -222,16 +222,17 @@ start_server 16
 rss0=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
 wrk -t2 -c16 -d15s -s paths.lua "$BASE_URL" -- "$WORK/cold.paths" 2 >/dev/null &
 W=$!
-peak=0; cmax=0
+peak=0; cmax=0; t0=$SECONDS; mid=0; v=0
 while kill -0 $W 2>/dev/null; do
   v=$(awk '/VmRSS/ {print $2}' /proc/$SERVER/status)
   [ "$v" -gt "$peak" ] && peak=$v
+  [ $((SECONDS - t0)) -le 7 ] && mid=$peak     # the peak over the first half
   c=$(sstat cache_bytes 2>/dev/null || echo 0)
   [ "$c" -gt "$cmax" ] && cmax=$c
   sleep 0.5
 done
 wait $W || true
-echo "memory rss_start_kib=$rss0 rss_peak_kib=$peak cache_peak_bytes=$cmax cache_max_bytes=$(sstat cache_max_bytes) entries=$(sstat cache_entries)" >> "$RES"
+echo "memory rss_start_kib=$rss0 rss_half_kib=$mid rss_peak_kib=$peak rss_end_kib=$v cache_peak_bytes=$cmax cache_max_bytes=$(sstat cache_max_bytes) entries=$(sstat cache_entries)" >> "$RES"
 stop_server
 
 # ---- 8. the table -----------------------------------------------------------------

@@ -453,6 +453,8 @@ def report(path):
             city = kv(rest)
         elif kind == "render":
             m = re.match(r"name=(.*?) (tiles=.*)", rest)
+            if not m:
+                continue                 # a renderer that failed: no figures
             name, d = m.group(1), kv(m.group(2))
             if name not in renders:
                 renders[name] = []
@@ -514,11 +516,13 @@ def report(path):
         print()
     if seeds:
         print("Seeding z15-16 of the whole city into MBTiles (tgis tiles seed):")
-        print("  %-8s %8s %9s %10s %12s" % ("jobs", "tiles", "seconds", "tiles/s", "CPU s"))
+        print("  %-8s %8s %9s %10s %8s %16s" % ("jobs", "tiles", "seconds", "tiles/s", "CPU s",
+                                                 "tiles/CPU s"))
         for j in sorted(seeds):
             d = seeds[j]
-            print("  %-8d %8s %9s %10.1f %12s" % (j, d["tiles"], d["secs"],
-                                                  int(d["tiles"]) / float(d["secs"]), d["cpu"]))
+            print("  %-8d %8s %9s %10.1f %8s %16.1f" % (j, d["tiles"], d["secs"],
+                                                        int(d["tiles"]) / float(d["secs"]), d["cpu"],
+                                                        int(d["tiles"]) / float(d["cpu"])))
         if 1 in seeds and 2 in seeds:
             s1 = int(seeds[1]["tiles"]) / float(seeds[1]["secs"])
             s2 = int(seeds[2]["tiles"]) / float(seeds[2]["secs"])
@@ -533,11 +537,13 @@ def report(path):
         print()
     if mem:
         print("Memory under load with --cache-mb 16 (wrk on distinct tiles, 15 s):")
-        print("  RSS at start %.1f MiB, peak %.1f MiB (+%.1f MiB); cache peak %.1f MiB of a %.1f MiB "
-              "bound, %s entries at the end"
-              % (int(mem["rss_start_kib"]) / 1024, int(mem["rss_peak_kib"]) / 1024,
-                 (int(mem["rss_peak_kib"]) - int(mem["rss_start_kib"])) / 1024,
-                 int(mem["cache_peak_bytes"]) / 2**20, int(mem["cache_max_bytes"]) / 2**20,
+        mib = lambda k: int(mem.get(k, 0)) / 1024
+        print("  RSS at start %.1f MiB; peak %.1f MiB over the first half, %.1f MiB over all "
+              "(+%.1f MiB over the start), %.1f MiB at the end"
+              % (mib("rss_start_kib"), mib("rss_half_kib"), mib("rss_peak_kib"),
+                 mib("rss_peak_kib") - mib("rss_start_kib"), mib("rss_end_kib")))
+        print("  cache peak %.1f MiB of its %.1f MiB bound, %s entries at the end"
+              % (int(mem["cache_peak_bytes"]) / 2**20, int(mem["cache_max_bytes"]) / 2**20,
                  mem["entries"]))
 
 
