@@ -269,9 +269,12 @@ tgis_status tgis_store__open_spatialite(tgis_store **out, tgis_ctx *ctx,
        (st = exec1(s, "PRAGMA synchronous = NORMAL")) != TGIS_OK))
     goto fail;
   /* A 64 MiB page cache keeps a large import's indexes in memory instead of
-   * spilling dirty pages to the WAL mid-transaction; memory stays bounded. */
+   * spilling dirty pages to the WAL mid-transaction; memory stays bounded.
+   * Readers (a server has one per worker) keep 8 MiB each: the kernel's
+   * page cache holds the file once for all of them. */
   if ((st = exec1(s, "PRAGMA foreign_keys = ON")) != TGIS_OK ||
-      (st = exec1(s, "PRAGMA cache_size = -65536")) != TGIS_OK)
+      (st = exec1(s, s->base.readonly ? "PRAGMA cache_size = -8192"
+                                      : "PRAGMA cache_size = -65536")) != TGIS_OK)
     goto fail;
 
   if (empty) {
