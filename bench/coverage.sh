@@ -49,16 +49,18 @@ rm -f "$WORK/db.sqlite" "$WORK/db.sqlite-wal" "$WORK/db.sqlite-shm"
 "$TGIS" import --quiet "$WORK/db.sqlite" "$city"
 
 # ---- 1. tgis ----------------------------------------------------------------------------
-rm -f "$WORK"/tgis-run-* "$WORK"/tgis-pin-*
-tgis_run() {  # NAME [taskset args...]
-  local name=$1; shift
-  /usr/bin/time -v -o "$WORK/$name.time" "$@" "$TGIS" coverage "$WORK/db.sqlite" \
+rm -f "$WORK"/tgis-run-* "$WORK"/tgis-pin-* "$WORK"/tgis-dry-*
+tgis_run() {  # NAME [--dry-run] [taskset args...]
+  local name=$1 dry=; shift
+  if [ "${1:-}" = --dry-run ]; then dry=--dry-run; shift; fi
+  /usr/bin/time -v -o "$WORK/$name.time" "$@" "$TGIS" coverage "$WORK/db.sqlite" $dry \
     --facility polyclinic --mode walk --minutes 15 --json >"$WORK/$name.json" 2>"$WORK/$name.err" || {
     say "tgis coverage failed:"; cat "$WORK/$name.err" >&2; exit 1; }
 }
-say "tgis coverage: $RUNS runs, then $RUNS on one core"
+say "tgis coverage: $RUNS runs, $RUNS on one core, $RUNS on one core writing nothing (--dry-run)"
 for i in $(seq "$RUNS"); do tgis_run "tgis-run-$i"; done
 for i in $(seq "$RUNS"); do tgis_run "tgis-pin-$i" taskset -c 0; done
+for i in $(seq "$RUNS"); do tgis_run "tgis-dry-$i" --dry-run taskset -c 0; done
 
 # ---- 2. SpatiaLite ----------------------------------------------------------------------------
 say "SpatiaLite: noding in SQL, CreateRouting, R-tree snapping, isochrones, joins"
