@@ -315,7 +315,8 @@ tgis_status tgis_tiles_seed(tgis_seed_result *out, tgis_ctx *ctx, const char *pa
     st = TGIS_ENOMEM;
     goto done;
   }
-  qsort(done.k, done.n, sizeof *done.k, cmp_u64);
+  if (done.n > 1)
+    qsort(done.k, done.n, sizeof *done.k, cmp_u64);
   if (!(s.todo = tgis__malloc(ctx, (size_t)(r.tiles ? r.tiles : 1) * sizeof *s.todo))) {
     st = TGIS_ENOMEM;
     goto done;
