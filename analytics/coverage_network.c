@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "coverage_int.h"
+#include "label_heap.h"
 
 static void graph_progress(const char *stage, double fraction, void *payload)
 {
@@ -30,66 +31,6 @@ static tgis_status nomem(cov_run *r, const char *what)
 
 /* ---- the search --------------------------------------------------------------- */
 
-typedef struct hitem {
-  double cost;
-  int32_t facility;
-  uint32_t node;
-} hitem;
-
-typedef struct heap {
-  tgis_ctx *ctx;
-  hitem *a;
-  size_t n, cap;
-} heap;
-
-static inline int item_less(const hitem *x, const hitem *y)
-{
-  return x->cost < y->cost || (x->cost == y->cost && x->facility < y->facility);
-}
-
-static int heap_push(heap *h, double cost, int32_t facility, uint32_t node)
-{
-  hitem it = { cost, facility, node };
-  size_t i;
-  if (h->n == h->cap) {
-    size_t cap = h->cap ? 2 * h->cap : 4096;
-    hitem *a = tgis__realloc(h->ctx, h->a, cap * sizeof *a);
-    if (!a)
-      return -1;
-    h->a = a;
-    h->cap = cap;
-  }
-  i = h->n++;
-  while (i > 0) {
-    size_t p = (i - 1) / 2;
-    if (!item_less(&it, &h->a[p]))
-      break;
-    h->a[i] = h->a[p];
-    i = p;
-  }
-  h->a[i] = it;
-  return 0;
-}
-
-static hitem heap_pop(heap *h)
-{
-  hitem top = h->a[0], last = h->a[--h->n];
-  size_t i = 0, n = h->n;
-  for (;;) {
-    size_t c = 2 * i + 1;
-    if (c >= n)
-      break;
-    if (c + 1 < n && item_less(&h->a[c + 1], &h->a[c]))
-      c++;
-    if (!item_less(&h->a[c], &last))
-      break;
-    h->a[i] = h->a[c];
-    i = c;
-  }
-  if (n)
-    h->a[i] = last;
-  return top;
-}
 
 /*
  * tgis_graph_dijkstra() with the trip's metres carried along: the same
@@ -123,7 +64,7 @@ static tgis_status search(cov_run *r, double *cost, int32_t *fac, double *node_m
     }
   }
   while (h.n) {
-    hitem it = heap_pop(&h);
+    heap_item it = heap_pop(&h);
     uint32_t u = it.node;
     if (it.cost != cost[u] || it.facility != fac[u])
       continue;  /* outdated */
