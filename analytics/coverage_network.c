@@ -31,7 +31,6 @@ static tgis_status nomem(cov_run *r, const char *what)
 
 /* ---- the search --------------------------------------------------------------- */
 
-
 /*
  * tgis_graph_dijkstra() with the trip's metres carried along: the same
  * labels (cost, facility) compared the same way, so the same costs and

@@ -8,40 +8,7 @@
 set -u
 TGIS=${1:?usage: test_coverage_cli.sh PATH/TO/tgis}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tgis-covcli-XXXXXX")
-passed=0
-failed=0
-
-ok()   { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
-
-# run NAME EXPECTED_EXIT CMD... : captures $out (stdout) and $err (stderr)
-run() {
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-  local got=$?
-  out=$(cat "$TMP/out")
-  err=$(cat "$TMP/err")
-  if [ "$got" -ne "$want" ]; then
-    fail "$name" "exit $got, expected $want; stderr: $err"
-    return 1
-  fi
-  return 0
-}
-
-expect() {
-  case "$2" in
-    *"$3"*) ok "$1" ;;
-    *) fail "$1" "expected to find '$3' in: $2" ;;
-  esac
-}
-
-refute() {
-  case "$2" in
-    *"$3"*) fail "$1" "did not expect '$3' in: $2" ;;
-    *) ok "$1" ;;
-  esac
-}
+. "$(dirname "$0")/cli_lib.sh"
 
 # json NAME PYTHON-EXPRESSION : the expression over d = the JSON in $out is true
 json() {
