@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 static int harness_passed, harness_failed, harness_cur_failed;
 static const char *harness_cur = "";
@@ -95,6 +97,21 @@ static const char *harness_cur = "";
     }                                                                     \
     fflush(stdout);                                                       \
   } while (0)
+
+extern char **environ;
+
+/* Run a program (found on PATH) with argv and wait: its exit status, or -1
+ * when it could not run or died of a signal. */
+static inline int harness_run(char *const argv[])
+{
+  pid_t pid;
+  int status;
+  if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+    return -1;
+  if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+    return -1;
+  return WEXITSTATUS(status);
+}
 
 static inline int harness_report(void)
 {

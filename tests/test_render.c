@@ -36,7 +36,6 @@
 #define TGIS_GOLDEN_DIR "tests/golden"
 #endif
 
-extern char **environ;
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -126,16 +125,6 @@ static uint8_t *read_file(const char *path, size_t *n)
 }
 
 /* Run a command without a shell; returns its exit status or -1. */
-static int run(char *const argv[])
-{
-  pid_t pid;
-  int status;
-  if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
-    return -1;
-  if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-    return -1;
-  return WEXITSTATUS(status);
-}
 
 /* A copy of an image's pixels (the scratch's are overwritten by the next
  * render). */
@@ -632,7 +621,7 @@ static void iou_at_zoom(int z, double *iou_out)
     char *argv[] = { "gdal_rasterize", "-q", "-l", "parcels", "-burn", "255", "-ot", "Byte",
                      "-init", "0", "-te", te[0], te[1], te[2], te[3], "-ts", "256", "256",
                      "-of", "GTiff", gpkg, tif, NULL };
-    rc = run(argv);
+    rc = harness_run(argv);
   }
   if (rc != 0)
     HARNESS_FAIL("gdal_rasterize failed (%d): is gdal-bin installed?", rc);

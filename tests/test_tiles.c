@@ -26,20 +26,9 @@
 #include "png_tile.h"
 #include "harness.h"
 
-extern char **environ;
 
 static char db_path[512];
 
-static int run(char *const argv[])
-{
-  pid_t pid;
-  int status;
-  if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
-    return -1;
-  if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-    return -1;
-  return WEXITSTATUS(status);
-}
 
 static void tile_at(double lon, double lat, int z, int *x, int *y)
 {
@@ -268,7 +257,7 @@ static void iou_at(int z, double *iou)
   {
     char *argv[] = { "ogr2ogr", "-q", "-f", "GPKG", "-t_srs", "EPSG:3857", gpkg, db_path,
                      "parcels", NULL };
-    ASSERT_EQ(run(argv), 0);
+    ASSERT_EQ(harness_run(argv), 0);
   }
   ASSERT_OK_CTX(ctx, tgis_render_tile_bounds(&b, z, x, y));
   snprintf(te[0], sizeof te[0], "%.6f", b.minx);
@@ -279,7 +268,7 @@ static void iou_at(int z, double *iou)
     char *argv[] = { "gdal_rasterize", "-q", "-l", "parcels", "-burn", "255", "-ot", "Byte",
                      "-init", "0", "-te", te[0], te[1], te[2], te[3], "-ts", "256", "256",
                      "-of", "GTiff", gpkg, tif, NULL };
-    rc = run(argv);
+    rc = harness_run(argv);
   }
   ASSERT_EQ(rc, 0);
   GDALAllRegister();
