@@ -41,6 +41,11 @@ int cli_stderr_is_tty(void);
 int cli_parse_long(const char *s, long min, long max, long *out);
 int cli_parse_double(const char *s, double *out);
 
+/* One of the analysis options shared by `coverage` and `report coverage`
+ * (getopt letters m, M, n, r, w, s) into o: CLI_OK, CLI_USAGE after
+ * reporting a bad value, or -1 when c is not one of them. */
+int cli_coverage_option(const char *cmd, int c, const char *arg, tgis_coverage_options *o);
+
 /* The subcommands. */
 extern const cli_cmd cmd_init;
 extern const cli_cmd cmd_info;

@@ -366,7 +366,6 @@ static int run(int argc, char **argv)
   long sites = 0;
   int c, json = 0, quiet = 0, rc = CLI_OK;
   tgis_ctx *ctx;
-  double v;
 
   memset(&cand, 0, sizeof cand);
   opterr = 0;
@@ -374,41 +373,9 @@ static int run(int argc, char **argv)
   while ((c = getopt_long(argc, argv, ":q", longopts, NULL)) != -1) {
     switch (c) {
     case 'f': facility = optarg; break;
-    case 'm':
-      if (!strcmp(optarg, "walk"))
-        o.mode = TGIS_TRAVEL_WALK;
-      else if (!strcmp(optarg, "drive"))
-        o.mode = TGIS_TRAVEL_DRIVE;
-      else
-        return cli_usage("coverage", "--mode: '%s' is not walk or drive", optarg);
-      break;
-    case 'M':
-      if (!strcmp(optarg, "network"))
-        o.method = TGIS_COVERAGE_NETWORK;
-      else if (!strcmp(optarg, "radius"))
-        o.method = TGIS_COVERAGE_RADIUS;
-      else
-        return cli_usage("coverage", "--method: '%s' is not network or radius", optarg);
-      break;
-    case 'n':
-      if (cli_parse_double(optarg, &v) || !(v > 0) || !isfinite(v))
-        return cli_usage("coverage", "--minutes: '%s' is not a number > 0", optarg);
-      o.minutes = v;
-      break;
-    case 'r':
-      if (cli_parse_double(optarg, &v) || !(v > 0) || !isfinite(v))
-        return cli_usage("coverage", "--radius: '%s' is not a distance > 0", optarg);
-      o.radius_m = v;
-      break;
-    case 'w':
-      if (cli_parse_double(optarg, &v) || !(v > 0) || !isfinite(v))
-        return cli_usage("coverage", "--walk-kmh: '%s' is not a speed > 0", optarg);
-      o.walk_kmh = v;
-      break;
-    case 's':
-      if (cli_parse_double(optarg, &v) || !(v > 0) || !isfinite(v))
-        return cli_usage("coverage", "--max-snap: '%s' is not a distance > 0", optarg);
-      o.max_snap_m = v;
+    case 'm': case 'M': case 'n': case 'r': case 'w': case 's':
+      if ((rc = cli_coverage_option("coverage", c, optarg, &o)) != CLI_OK)
+        return rc;
       break;
     case 'k':
       if (cli_parse_long(optarg, 1, 10000, &sites))

@@ -105,7 +105,6 @@ static int run_coverage(int argc, char **argv)
   int64_t run_id = 0;
   int c, idx, quiet = 0, stored = 0, rc = CLI_OK;
   long l;
-  double v;
   tgis_ctx *ctx;
 
   opterr = 0;
@@ -125,41 +124,9 @@ static int run_coverage(int argc, char **argv)
         run_id = l;
       break;
     case 'f': co.facility_kind = optarg; break;
-    case 'm':
-      if (!strcmp(optarg, "walk"))
-        co.mode = TGIS_TRAVEL_WALK;
-      else if (!strcmp(optarg, "drive"))
-        co.mode = TGIS_TRAVEL_DRIVE;
-      else
-        return cli_usage("report", "--mode: '%s' is not walk or drive", optarg);
-      break;
-    case 'M':
-      if (!strcmp(optarg, "network"))
-        co.method = TGIS_COVERAGE_NETWORK;
-      else if (!strcmp(optarg, "radius"))
-        co.method = TGIS_COVERAGE_RADIUS;
-      else
-        return cli_usage("report", "--method: '%s' is not network or radius", optarg);
-      break;
-    case 'n':
-      if (cli_parse_double(optarg, &v) || !(v > 0) || !isfinite(v))
-        return cli_usage("report", "--minutes: '%s' is not a number > 0", optarg);
-      co.minutes = v;
-      break;
-    case 'r':
-      if (cli_parse_double(optarg, &v) || !(v > 0) || !isfinite(v))
-        return cli_usage("report", "--radius: '%s' is not a distance > 0", optarg);
-      co.radius_m = v;
-      break;
-    case 'w':
-      if (cli_parse_double(optarg, &v) || !(v > 0) || !isfinite(v))
-        return cli_usage("report", "--walk-kmh: '%s' is not a speed > 0", optarg);
-      co.walk_kmh = v;
-      break;
-    case 's':
-      if (cli_parse_double(optarg, &v) || !(v > 0) || !isfinite(v))
-        return cli_usage("report", "--max-snap: '%s' is not a distance > 0", optarg);
-      co.max_snap_m = v;
+    case 'm': case 'M': case 'n': case 'r': case 'w': case 's':
+      if ((rc = cli_coverage_option("report", c, optarg, &co)) != CLI_OK)
+        return rc;
       break;
     case 'k':
       if (cli_parse_long(optarg, 1, 10000, &l))
