@@ -4,13 +4,13 @@
 # then serve the map viewer.
 #
 # usage: scripts/demo.sh [--scale S] [--port N] [--no-serve]
-#   --scale S    size of the synthetic city (default 0.02: ~21,000 parcels;
+#   --scale S    size of the synthetic city (default 0.1: ~105,000 parcels, 6 polyclinics;
 #                1 is the whole city, over a million parcels)
 #   --port N     port of the viewer on 127.0.0.1 (default 8080)
 #   --no-serve   stop after the report instead of serving the viewer
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SCALE=0.02
+SCALE=0.1
 PORT=8080
 SERVE=1
 while [ $# -gt 0 ]; do
