@@ -64,12 +64,16 @@ static tgis_status emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stm
     for (int i = 0; i < def->n_fields; i++) {
       int col = i + 1;
       memset(&vals[i], 0, sizeof vals[i]);
+      if (def->fields[i].type == TGIS_FT_TEXT) {
+        /* NULL only for a null (one call instead of two per text field) */
+        vals[i].s = (const char *)sqlite3_column_text(stmt, col);
+        vals[i].is_null = vals[i].s == NULL;
+        continue;
+      }
       vals[i].is_null = sqlite3_column_type(stmt, col) == SQLITE_NULL;
       if (vals[i].is_null)
         continue;
-      if (def->fields[i].type == TGIS_FT_TEXT)
-        vals[i].s = (const char *)sqlite3_column_text(stmt, col);
-      else if (def->fields[i].type == TGIS_FT_INT)
+      if (def->fields[i].type == TGIS_FT_INT)
         vals[i].i = sqlite3_column_int64(stmt, col);
       else
         vals[i].d = sqlite3_column_double(stmt, col);

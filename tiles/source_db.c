@@ -176,6 +176,24 @@ static long double pow10_scale(int k)
   return pow10l_tab[k + 1];
 }
 
+/* floor(log10(a)) for 1e-4 <= a < 1e15, give or take one (format_real()
+ * corrects it): a search of the powers of ten instead of log10(). */
+static int decade(double a)
+{
+  static const double p10[] = { 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
+                                1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14 };
+  int lo = 0, hi = (int)(sizeof p10 / sizeof p10[0]) - 1;
+
+  while (lo < hi) {               /* the last power <= a */
+    int mid = (lo + hi + 1) / 2;
+    if (p10[mid] <= a)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo - 4;
+}
+
 static void format_real(char *buf, double v)
 {
   double a = fabs(v);
@@ -186,7 +204,7 @@ static void format_real(char *buf, double v)
 
   if (!(a >= 1e-4 && a < 1e15))
     goto slow;
-  e = (int)floor(log10(a));
+  e = decade(a);
   s = (long double)a * pow10_scale(14 - e);
   if (s >= 1e15L) {
     e++;
