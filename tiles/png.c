@@ -398,47 +398,107 @@ static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint3
   return np;
 }
 
+/* A run of equal pixels in a row: its colour (histogram position) and
+ * length. */
+typedef struct qrun {
+  uint16_t id, len;
+} qrun;
+
+/* The runs of a tile: row y is runs[row_end[y - 1] .. row_end[y]), or,
+ * when same[y], a copy of row y - 1. */
+typedef struct qruns {
+  qrun *runs;
+  size_t n, cap;
+  uint32_t *row_end;
+  uint8_t *same;
+} qruns;
+
 /* The histogram pass of make_palette(), for one pixel format (a constant
- * when inlined, so the loop is specialised). Returns the number of
- * colours, or -1 past `max`. */
-static inline __attribute__((always_inline)) int histogram(const pixels *img, int argb,
-                                                           int32_t *table, qcolour *cs,
-                                                           uint16_t *pix, int max)
+ * when inlined, so the loop is specialised). Works by runs: a row equal to
+ * the one above counts that row's runs again; otherwise each run of equal
+ * pixels is looked up once (a colour equal to the pixel above takes its
+ * id from there, `prev`/`cur` being the ids of the last two rows, each
+ * with room for 3 more).
+ * Returns the number of colours, -1 past `max`, -2 out of memory. */
+static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const pixels *img,
+                                                           int argb, int32_t *table,
+                                                           qcolour *cs, qruns *rs,
+                                                           uint16_t *prev, uint16_t *cur,
+                                                           int max)
 {
-  size_t w = (size_t)img->w, h = (size_t)img->h;
+  size_t w = (size_t)img->w, h = (size_t)img->h, last_start = 0, last_end = 0;
   pixels p = *img;
   int n = 0;
   p.argb = argb;
   for (size_t y = 0; y < h; y++) {
     const uint8_t *row = p.data + y * p.stride, *up = row - p.stride;
-    uint16_t *out = pix + y * w;
-    uint32_t last = 0;
-    int32_t last_i = -1;
-    for (size_t x = 0; x < w; x++) {
-      uint32_t v = px_key(&p, row, (int)x);
-      if (v != last || last_i < 0) {
-        if (y > 0 && px_key(&p, up, (int)x) == v) {
-          last_i = out[x - w];
-        } else {
-          uint32_t hh = hash32(v) & (QHSIZE - 1);
-          while (table[hh] >= 0 && cs[table[hh]].v != v)
-            hh = (hh + 1) & (QHSIZE - 1);
-          if (table[hh] < 0) {
-            if (n == max)
-              return -1;
-            table[hh] = n;
-            cs[n].v = v;
-            cs[n].count = 0;
-            for (int ch = 0; ch < 4; ch++)
-              cs[n].c[ch] = (uint8_t)(v >> (8 * ch));
-            n++;
-          }
-          last_i = table[hh];
-        }
-        last = v;
+    size_t x = 0;
+    if (y > 0 && memcmp(row, up, w * 4) == 0) {
+      for (size_t r = last_start; r < last_end; r++)
+        cs[rs->runs[r].id].count += rs->runs[r].len;
+      rs->same[y] = 1;
+      rs->row_end[y] = (uint32_t)rs->n;
+      continue;
+    }
+    rs->same[y] = 0;
+    if (rs->cap - rs->n < w) {
+      size_t cap = rs->cap * 2 > rs->n + w ? rs->cap * 2 : rs->n + w;
+      qrun *q = tgis__realloc(ctx, rs->runs, cap * sizeof *q);
+      if (!q)
+        return -2;
+      rs->runs = q;
+      rs->cap = cap;
+    }
+    last_start = rs->n;
+    while (x < w) {
+      uint32_t raw, v;
+      size_t x2 = x + 1;
+      int32_t id;
+      memcpy(&raw, row + 4 * x, 4);
+      while (x2 < w) {
+        uint32_t o;
+        memcpy(&o, row + 4 * x2, 4);
+        if (o != raw)
+          break;
+        x2++;
       }
-      cs[last_i].count++;
-      out[x] = (uint16_t)last_i;
+      v = px_key(&p, row, (int)x);
+      if (y > 0 && px_key(&p, up, (int)x) == v) {
+        id = prev[x];
+      } else {
+        uint32_t hh = hash32(v) & (QHSIZE - 1);
+        while (table[hh] >= 0 && cs[table[hh]].v != v)
+          hh = (hh + 1) & (QHSIZE - 1);
+        if (table[hh] < 0) {
+          if (n == max)
+            return -1;
+          table[hh] = n;
+          cs[n].v = v;
+          cs[n].count = 0;
+          for (int ch = 0; ch < 4; ch++)
+            cs[n].c[ch] = (uint8_t)(v >> (8 * ch));
+          n++;
+        }
+        id = table[hh];
+      }
+      cs[id].count += (uint32_t)(x2 - x);
+      rs->runs[rs->n].id = (uint16_t)id;
+      rs->runs[rs->n].len = (uint16_t)(x2 - x);
+      rs->n++;
+      {
+        /* Four ids a store; `cur` has room for 3 past w. */
+        uint64_t four = (uint64_t)(uint16_t)id * 0x0001000100010001ull;
+        for (size_t k = x; k < x2; k += 4)
+          memcpy(cur + k, &four, 8);
+      }
+      x = x2;
+    }
+    last_end = rs->n;
+    rs->row_end[y] = (uint32_t)rs->n;
+    {
+      uint16_t *t = prev;
+      prev = cur;
+      cur = t;
     }
   }
   return n;
@@ -446,19 +506,20 @@ static inline __attribute__((always_inline)) int histogram(const pixels *img, in
 
 /*
  * Palette indices for an image: one pass counts the distinct colours in a
- * hash table (a pixel equal to its left or upper neighbour skips the
- * lookup, which is most pixels of a map) and notes each pixel's colour;
+ * hash table (a run of equal pixels, or one equal to the pixel above,
+ * skips the lookup: most pixels of a map) and notes the runs' colours;
  * up to 256 colours the palette is exact, beyond that median_cut() makes
  * one and *psnr says how close it is. Returns the palette size, 0 when
  * there are too many colours to try (or exact_only and more than 256),
- * -1 when out of memory.
+ * -1 when out of memory. idx has room for w * h + 16 bytes.
  */
 static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32_t *pal,
                         uint8_t *idx, double *psnr)
 {
   qcolour *cs = NULL, *tmp = NULL;
   int32_t *table = NULL;
-  uint16_t *pix = NULL;
+  uint16_t *ids = NULL;
+  qruns rs = { NULL, 0, 0, NULL, NULL };
   qbox *boxes = NULL;
   int n = 0, np = -1;
   size_t w = (size_t)img->w, h = (size_t)img->h;
@@ -466,12 +527,18 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
   *psnr = INFINITY;
   if (!(table = tgis__malloc(ctx, QHSIZE * sizeof *table)) ||
       !(cs = tgis__malloc(ctx, QMAX_DISTINCT * sizeof *cs)) ||
-      !(pix = tgis__malloc(ctx, w * h * sizeof *pix)))
+      !(ids = tgis__malloc(ctx, 2 * (w + 4) * sizeof *ids)) ||
+      !(rs.row_end = tgis__malloc(ctx, h * sizeof *rs.row_end)) ||
+      !(rs.same = tgis__malloc(ctx, h)) ||
+      !(rs.runs = tgis__malloc(ctx, (rs.cap = w * 16) * sizeof *rs.runs)))
     goto done;
   memset(table, 0xff, QHSIZE * sizeof *table);
   {
     int max = exact_only ? 256 : QMAX_DISTINCT;
-    n = img->argb ? histogram(img, 1, table, cs, pix, max) : histogram(img, 0, table, cs, pix, max);
+    n = img->argb ? histogram(ctx, img, 1, table, cs, &rs, ids, ids + w + 4, max)
+                  : histogram(ctx, img, 0, table, cs, &rs, ids, ids + w + 4, max);
+    if (n == -2)
+      goto done;
     if (n < 0) {
       np = 0;
       goto done;
@@ -535,13 +602,37 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
     for (int i = 0; i < n; i++)
       cs[i].slot = (int16_t)remap[cs[i].slot];
   }
-  for (size_t i = 0; i < w * h; i++)
-    idx[i] = (uint8_t)cs[pix[i]].slot;
+  {
+    size_t r = 0;
+    for (size_t y = 0; y < h; y++) {
+      uint8_t *d = idx + y * w;
+      if (rs.same[y]) {
+        memcpy(d, d - w, w);
+        continue;
+      }
+      for (; r < rs.row_end[y]; r++) {
+        uint8_t s = (uint8_t)cs[rs.runs[r].id].slot;
+        size_t len = rs.runs[r].len;
+        if (len <= 16) {
+          /* Two 8-byte stores; idx has room for 16 past its end. */
+          uint64_t eight = s * 0x0101010101010101ull;
+          memcpy(d, &eight, 8);
+          memcpy(d + 8, &eight, 8);
+        } else {
+          memset(d, s, len);
+        }
+        d += len;
+      }
+    }
+  }
 done:
   tgis__free(ctx, table);
   tgis__free(ctx, cs);
   tgis__free(ctx, tmp);
-  tgis__free(ctx, pix);
+  tgis__free(ctx, ids);
+  tgis__free(ctx, rs.runs);
+  tgis__free(ctx, rs.row_end);
+  tgis__free(ctx, rs.same);
   tgis__free(ctx, boxes);
   return np;
 }
@@ -595,7 +686,7 @@ static tgis_status encode(uint8_t **out, size_t *out_len, tgis_ctx *ctx, const p
   if (!(rows = tgis__malloc(ctx, (size_t)img->h * sizeof *rows)))
     goto nomem;
   if (o.palette != TGIS_PNG_PALETTE_NEVER) {
-    if (!(idx = tgis__malloc(ctx, (size_t)img->w * (size_t)img->h)))
+    if (!(idx = tgis__malloc(ctx, (size_t)img->w * (size_t)img->h + 16)))
       goto nomem;
     double psnr;
     n = make_palette(ctx, img, o.palette == TGIS_PNG_PALETTE_EXACT, pal, idx, &psnr);
