@@ -269,13 +269,15 @@ static void box_score(qbox *b)
 static int split_box(qcolour *cs, const qbox *b)
 {
   uint64_t hist[256] = { 0 }, half = b->weight / 2, acc = 0;
-  int ch = b->axis, m = 0, top = 255, lo = b->lo, hi = b->hi - 1;
-  for (int i = b->lo; i < b->hi; i++)
-    hist[cs[i].c[ch]] += cs[i].count;
+  int ch = b->axis, m = 255, top = 0, lo = b->lo, hi = b->hi - 1;
+  for (int i = b->lo; i < b->hi; i++) {
+    int v = cs[i].c[ch];
+    hist[v] += cs[i].count;
+    m = v < m ? v : m;         /* the scan starts at the smallest value */
+    top = v > top ? v : top;
+  }
   while (m < 255 && acc + hist[m] <= half)
     acc += hist[m++];
-  while (top > 0 && hist[top] == 0)
-    top--;
   if (m >= top)      /* keep the largest value on the right */
     m = top - 1;
   while (lo <= hi) {
