@@ -317,6 +317,62 @@ static tgis_status on_feature(const tgis_feature *f, void *payload)
  * 1 mm at z15; it is checked over the whole extent. */
 #define FIT_CELL 2048.0
 
+/* The point (x, y) of the database CRS that `fit` takes to (mx, my):
+ * Newton's method on the quadratic, from the fit's centre. */
+static void fit_inverse(const tgis_merc_fit *f, double mx, double my, double *x, double *y)
+{
+  double u = 0, v = 0;
+
+  for (int it = 0; it < 6; it++) {
+    double uu = u * u, uv = u * v, vv = v * v;
+    double ex = f->ax[0] + f->ax[1] * u + f->ax[2] * v + f->ax[3] * uu + f->ax[4] * uv +
+                f->ax[5] * vv - mx;
+    double ey = f->ay[0] + f->ay[1] * u + f->ay[2] * v + f->ay[3] * uu + f->ay[4] * uv +
+                f->ay[5] * vv - my;
+    double a = f->ax[1] + 2 * f->ax[3] * u + f->ax[4] * v, b = f->ax[2] + f->ax[4] * u + 2 * f->ax[5] * v;
+    double c = f->ay[1] + 2 * f->ay[3] * u + f->ay[4] * v, d = f->ay[2] + f->ay[4] * u + 2 * f->ay[5] * v;
+    double det = a * d - b * c;
+    if (det == 0)
+      break;
+    u -= (d * ex - b * ey) / det;
+    v -= (a * ey - c * ex) / det;
+  }
+  *x = f->cx + u / f->inv_s;
+  *y = f->cy + v / f->inv_s;
+}
+
+/* tgis_merc_window() through the fit instead of PROJ: the same samples of
+ * the box's edges, the same padding. */
+static void fit_window(const tgis_merc_fit *f, const tgis_extent *box, tgis_extent *native)
+{
+  enum { K = 8 };                /* points per edge, as tgis_merc_window() */
+  double w = box->maxx - box->minx, h = box->maxy - box->miny;
+
+  for (int i = 0; i < K; i++) {
+    double t = (double)i / K;
+    double pts[4][2] = { { box->minx + t * w, box->miny }, { box->maxx, box->miny + t * h },
+                         { box->maxx - t * w, box->maxy }, { box->minx, box->maxy - t * h } };
+    for (int k = 0; k < 4; k++) {
+      double x, y;
+      fit_inverse(f, pts[k][0], pts[k][1], &x, &y);
+      if (i == 0 && k == 0) {
+        native->minx = native->maxx = x;
+        native->miny = native->maxy = y;
+      } else {
+        native->minx = fmin(native->minx, x);
+        native->maxx = fmax(native->maxx, x);
+        native->miny = fmin(native->miny, y);
+        native->maxy = fmax(native->maxy, y);
+      }
+    }
+  }
+  double pad = 1e-3 * fmax(native->maxx - native->minx, native->maxy - native->miny);
+  native->minx -= pad;
+  native->miny -= pad;
+  native->maxx += pad;
+  native->maxy += pad;
+}
+
 /* The window (database CRS) of `bbox`, and the transformation for it
  * (see FIT_CELL; a box wider than a cell gets a fit of its own window).
  * Counts the query in the stats. */
@@ -329,8 +385,6 @@ static tgis_status window_fit(tgis_source_db *s, const tgis_extent *bbox, double
   double fit_tol = tolerance > 0 ? 0.1 * tolerance : 0.01;
   tgis_status st;
 
-  if ((st = tgis_merc_window(&s->merc, bbox, window)) != TGIS_OK)
-    return st;
   if (!(s->have_fit && s->fit_tolerance == tolerance && s->fit_ix == ix && s->fit_iy == iy)) {
     tgis_extent cell = { (ix - 1) * c, (iy - 1) * c, (ix + 2) * c, (iy + 2) * c };
     s->have_fit = 0;
@@ -344,6 +398,13 @@ static tgis_status window_fit(tgis_source_db *s, const tgis_extent *bbox, double
     s->fit_ix = ix;
     s->fit_iy = iy;
   }
+  /* Inside the cell's ring, the window through the fit (to a millimetre of
+   * PROJ's, well within its padding). */
+  if (!s->fit.exact && bbox->minx >= (ix - 1) * c && bbox->miny >= (iy - 1) * c &&
+      bbox->maxx <= (ix + 2) * c && bbox->maxy <= (iy + 2) * c)
+    fit_window(&s->fit, bbox, window);
+  else if ((st = tgis_merc_window(&s->merc, bbox, window)) != TGIS_OK)
+    return st;
   if (window->minx >= s->fit_extent.minx && window->miny >= s->fit_extent.miny &&
       window->maxx <= s->fit_extent.maxx && window->maxy <= s->fit_extent.maxy)
     *fit = s->fit;
