@@ -419,14 +419,11 @@ typedef struct qruns {
  * when inlined, so the loop is specialised). Works by runs: a row equal to
  * the one above counts that row's runs again; otherwise each run of equal
  * pixels is looked up once (a colour equal to the pixel above takes its
- * id from there, `prev`/`cur` being the ids of the last two rows, each
- * with room for 3 more).
+ * id from the run of the row above that covers it).
  * Returns the number of colours, -1 past `max`, -2 out of memory. */
 static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const pixels *img,
                                                            int argb, int32_t *table,
-                                                           qcolour *cs, qruns *rs,
-                                                           uint16_t *prev, uint16_t *cur,
-                                                           int max)
+                                                           qcolour *cs, qruns *rs, int max)
 {
   size_t w = (size_t)img->w, h = (size_t)img->h, last_start = 0, last_end = 0;
   pixels p = *img;
@@ -434,7 +431,7 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
   p.argb = argb;
   for (size_t y = 0; y < h; y++) {
     const uint8_t *row = p.data + y * p.stride, *up = row - p.stride;
-    size_t x = 0;
+    size_t x = 0, pr = last_start, pe = 0, row_start;
     if (y > 0 && memcmp(row, up, w * 4) == 0) {
       for (size_t r = last_start; r < last_end; r++)
         cs[rs->runs[r].id].count += rs->runs[r].len;
@@ -451,7 +448,9 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
       rs->runs = q;
       rs->cap = cap;
     }
-    last_start = rs->n;
+    row_start = rs->n;
+    if (pr < last_end)
+      pe = rs->runs[pr].len;    /* end of the run above: [.., pe) */
     while (x < w) {
       uint32_t raw, v;
       size_t x2 = x + 1;
@@ -466,7 +465,9 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
       }
       v = px_key(&p, row, (int)x);
       if (y > 0 && px_key(&p, up, (int)x) == v) {
-        id = prev[x];
+        while (pe <= x)
+          pe += rs->runs[++pr].len;
+        id = rs->runs[pr].id;
       } else {
         uint32_t hh = hash32(v) & (QHSIZE - 1);
         while (table[hh] >= 0 && cs[table[hh]].v != v)
@@ -487,21 +488,11 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
       rs->runs[rs->n].id = (uint16_t)id;
       rs->runs[rs->n].len = (uint16_t)(x2 - x);
       rs->n++;
-      {
-        /* Four ids a store; `cur` has room for 3 past w. */
-        uint64_t four = (uint64_t)(uint16_t)id * 0x0001000100010001ull;
-        for (size_t k = x; k < x2; k += 4)
-          memcpy(cur + k, &four, 8);
-      }
       x = x2;
     }
+    last_start = row_start;
     last_end = rs->n;
     rs->row_end[y] = (uint32_t)rs->n;
-    {
-      uint16_t *t = prev;
-      prev = cur;
-      cur = t;
-    }
   }
   return n;
 }
@@ -520,7 +511,6 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
 {
   qcolour *cs = NULL, *tmp = NULL;
   int32_t *table = NULL;
-  uint16_t *ids = NULL;
   qruns rs = { NULL, 0, 0, NULL, NULL };
   qbox *boxes = NULL;
   int n = 0, np = -1;
@@ -529,7 +519,6 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
   *psnr = INFINITY;
   if (!(table = tgis__malloc(ctx, QHSIZE * sizeof *table)) ||
       !(cs = tgis__malloc(ctx, QMAX_DISTINCT * sizeof *cs)) ||
-      !(ids = tgis__malloc(ctx, 2 * (w + 4) * sizeof *ids)) ||
       !(rs.row_end = tgis__malloc(ctx, h * sizeof *rs.row_end)) ||
       !(rs.same = tgis__malloc(ctx, h)) ||
       !(rs.runs = tgis__malloc(ctx, (rs.cap = w * 16) * sizeof *rs.runs)))
@@ -537,8 +526,8 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
   memset(table, 0xff, QHSIZE * sizeof *table);
   {
     int max = exact_only ? 256 : QMAX_DISTINCT;
-    n = img->argb ? histogram(ctx, img, 1, table, cs, &rs, ids, ids + w + 4, max)
-                  : histogram(ctx, img, 0, table, cs, &rs, ids, ids + w + 4, max);
+    n = img->argb ? histogram(ctx, img, 1, table, cs, &rs, max)
+                  : histogram(ctx, img, 0, table, cs, &rs, max);
     if (n == -2)
       goto done;
     if (n < 0) {
@@ -631,7 +620,6 @@ done:
   tgis__free(ctx, table);
   tgis__free(ctx, cs);
   tgis__free(ctx, tmp);
-  tgis__free(ctx, ids);
   tgis__free(ctx, rs.runs);
   tgis__free(ctx, rs.row_end);
   tgis__free(ctx, rs.same);
