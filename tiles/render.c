@@ -32,6 +32,7 @@
  * wide strokes, symbols and glyphs stay Cairo's.
  */
 #include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,7 +547,7 @@ static void hair_segment(uint8_t *m, int w, int h, hair_box *bb, double x0, doub
 {
   double dx = x1 - x0, dy = y1 - y0, len = hypot(dx, dy), reach = width / 2 + 0.5;
   double cmax = width < 1 ? width : 1, ux = 1, uy = 0, slope, across, lo, hi;
-  int major_x = fabs(dx) >= fabs(dy), a0, a1, lim_a, lim_b;
+  int major_x = fabs(dx) >= fabs(dy), a0, a1, lim_a, lim_b, lo_b = INT_MAX, hi_b = INT_MIN;
   if (len > 1e-9) {
     ux = dx / len;
     uy = dy / len;
@@ -592,17 +593,20 @@ static void hair_segment(uint8_t *m, int w, int h, hair_box *bb, double x0, doub
           *p = v;
       }
     }
-    if (major_x) {
-      if (a < bb->x0) bb->x0 = a;
-      if (a > bb->x1) bb->x1 = a;
-      if (b0 < bb->y0) bb->y0 = b0;
-      if (b1 > bb->y1) bb->y1 = b1;
-    } else {
-      if (a < bb->y0) bb->y0 = a;
-      if (a > bb->y1) bb->y1 = a;
-      if (b0 < bb->x0) bb->x0 = b0;
-      if (b1 > bb->x1) bb->x1 = b1;
-    }
+    lo_b = b0 < lo_b ? b0 : lo_b;
+    hi_b = b1 > hi_b ? b1 : hi_b;
+  }
+  /* The box grows once per segment, by every column walked. */
+  if (major_x) {
+    if (a0 < bb->x0) bb->x0 = a0;
+    if (a1 > bb->x1) bb->x1 = a1;
+    if (lo_b < bb->y0) bb->y0 = lo_b;
+    if (hi_b > bb->y1) bb->y1 = hi_b;
+  } else {
+    if (a0 < bb->y0) bb->y0 = a0;
+    if (a1 > bb->y1) bb->y1 = a1;
+    if (lo_b < bb->x0) bb->x0 = lo_b;
+    if (hi_b > bb->x1) bb->x1 = hi_b;
   }
 }
 
