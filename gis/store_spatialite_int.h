@@ -62,6 +62,14 @@ tgis_status tgis_sl__layer_refresh(tgis_store *st, tgis_layer layer,
 void tgis_sl__finalize_reader(sl_store *s);
 tgis_status tgis_sl__layer_scan(tgis_store *st, tgis_layer layer, const tgis_extent *window,
                                 tgis_feature_cb cb, void *payload);
+/* Flags of tgis_sl__emit_rows(). */
+#define TGIS_SL_EMIT_KEEP    1u  /* reset the statement for reuse instead of finalizing it */
+#define TGIS_SL_EMIT_REF_IDS 2u  /* node-reference columns hold row ids (read as integers) */
+
+/* Step through a prepared SELECT of the shape "id, <the layer's fields in
+ * catalogue order>, geom", calling cb with each row as a feature. */
+tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
+                              unsigned flags, tgis_feature_cb cb, void *payload);
 tgis_status tgis_sl__feature_find(tgis_store *st, tgis_layer layer, const char *field,
                                   const char *text, int substring, int limit,
                                   tgis_feature_cb cb, void *payload);

@@ -44,12 +44,10 @@ static int build_select(char *sql, size_t n, const tgis_layer_def *def, int wind
   return k < 0 || (size_t)k >= n - used ? -1 : 0;
 }
 
-/* Step through a prepared SELECT of build_select()'s shape, calling cb
- * with each row as a feature. Finalizes the statement, or with `keep`
- * resets it for the next call. */
-static tgis_status emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
-                             int keep, tgis_feature_cb cb, void *payload)
+tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
+                              unsigned flags, tgis_feature_cb cb, void *payload)
 {
+  int keep = (flags & TGIS_SL_EMIT_KEEP) != 0;
   tgis_value vals[TGIS_MAX_FIELDS];
   tgis_geombuf g;
   tgis_status st = TGIS_OK;
@@ -64,6 +62,11 @@ static tgis_status emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stm
     for (int i = 0; i < def->n_fields; i++) {
       int col = i + 1;
       memset(&vals[i], 0, sizeof vals[i]);
+      if ((flags & TGIS_SL_EMIT_REF_IDS) && (def->fields[i].flags & TGIS_FIELD_NODE_REF)) {
+        vals[i].is_null = sqlite3_column_type(stmt, col) == SQLITE_NULL;
+        vals[i].i = sqlite3_column_int64(stmt, col);   /* the node's row id */
+        continue;
+      }
       if (def->fields[i].type == TGIS_FT_TEXT) {
         /* NULL only for a null (one call instead of two per text field) */
         vals[i].s = (const char *)sqlite3_column_text(stmt, col);
@@ -84,9 +87,12 @@ static tgis_status emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stm
     if (!blob) {
       tgis_geombuf_reset(&g, def->geom_type);
     } else if ((st = tgis_sl__blob_decode(&g, blob, (size_t)blob_len, NULL)) != TGIS_OK) {
-      st = tgis__fail(s->base.ctx, st == TGIS_ENOMEM ? TGIS_ENOMEM : TGIS_EPARSE,
-                      "%s: %s feature %lld: unreadable geometry", s->path, def->table,
-                      (long long)f.id);
+      if (st == TGIS_ENOMEM)
+        st = tgis__fail(s->base.ctx, TGIS_ENOMEM, "%s: %s feature %lld: out of memory "
+                        "decoding its geometry", s->path, def->table, (long long)f.id);
+      else
+        st = tgis__fail(s->base.ctx, TGIS_EPARSE, "%s: %s feature %lld: unreadable geometry",
+                        s->path, def->table, (long long)f.id);
       break;
     }
     st = cb(&f, payload);
@@ -138,7 +144,7 @@ tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_e
     sqlite3_bind_double(stmt, 3, window->maxx);
     sqlite3_bind_double(stmt, 4, window->maxy);
   }
-  return emit_rows(s, def, stmt, keep, cb, payload);
+  return tgis_sl__emit_rows(s, def, stmt, keep ? TGIS_SL_EMIT_KEEP : 0, cb, payload);
 }
 
 void tgis_sl__finalize_reader(sl_store *s)
@@ -197,7 +203,7 @@ tgis_status tgis_sl__feature_find(tgis_store *base, tgis_layer layer, const char
     sqlite3_bind_text(stmt, 1, text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(stmt, 2, hi, -1, SQLITE_TRANSIENT);
   }
-  return emit_rows(s, def, stmt, 0, cb, payload);
+  return tgis_sl__emit_rows(s, def, stmt, 0, cb, payload);
 }
 
 tgis_status tgis_sl__changes_since(tgis_store *base, int64_t after, tgis_change_cb cb,

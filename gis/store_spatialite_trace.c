@@ -44,64 +44,17 @@ tgis_status tgis_sl__network_scan(tgis_store *base, tgis_layer layer, const char
 {
   sl_store *s = (sl_store *)base;
   const tgis_layer_def *def = tgis_layer__def(layer);
-  tgis_value vals[TGIS_MAX_FIELDS];
   sqlite3_stmt *stmt = NULL;
-  tgis_geombuf g;
-  tgis_status st = TGIS_OK;
   char sql[1024];
-  int rc, geom_col;
 
   if (layer != TGIS_LAYER_UTILITY_NODES && layer != TGIS_LAYER_UTILITY_LINES)
     return tgis__fail(s->base.ctx, TGIS_EINVAL, "network_scan: %s is not a utility layer",
                       def ? def->table : "(bad layer)");
-  geom_col = def->n_fields + 1;
   if (build_select(sql, sizeof sql, def))
     return tgis__fail(s->base.ctx, TGIS_EINVAL, "statement for %s too long", def->table);
   if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
     return tgis__fail(s->base.ctx, TGIS_EDB, "%s: cannot read %s: %s", s->path, def->table,
                       sqlite3_errmsg(s->db));
   sqlite3_bind_text(stmt, 1, network, -1, SQLITE_STATIC);
-  tgis_geombuf_init(&g, s->base.ctx);
-  while (st == TGIS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    tgis_feature f;
-    const void *blob = sqlite3_column_blob(stmt, geom_col);
-    int blob_len = sqlite3_column_bytes(stmt, geom_col);
-
-    for (int i = 0; i < def->n_fields; i++) {
-      int col = i + 1;
-      memset(&vals[i], 0, sizeof vals[i]);
-      vals[i].is_null = sqlite3_column_type(stmt, col) == SQLITE_NULL;
-      if (vals[i].is_null)
-        continue;
-      if (def->fields[i].flags & TGIS_FIELD_NODE_REF)
-        vals[i].i = sqlite3_column_int64(stmt, col);      /* the node's row id */
-      else if (def->fields[i].type == TGIS_FT_TEXT)
-        vals[i].s = (const char *)sqlite3_column_text(stmt, col);
-      else if (def->fields[i].type == TGIS_FT_INT)
-        vals[i].i = sqlite3_column_int64(stmt, col);
-      else
-        vals[i].d = sqlite3_column_double(stmt, col);
-    }
-    f.id = sqlite3_column_int64(stmt, 0);
-    f.values = vals;
-    f.geom = &g;
-    if (!blob) {
-      tgis_geombuf_reset(&g, def->geom_type);
-    } else if ((st = tgis_sl__blob_decode(&g, blob, (size_t)blob_len, NULL)) != TGIS_OK) {
-      if (st == TGIS_ENOMEM)
-        st = tgis__fail(s->base.ctx, TGIS_ENOMEM, "%s: %s feature %lld: out of memory "
-                        "decoding its geometry", s->path, def->table, (long long)f.id);
-      else
-        st = tgis__fail(s->base.ctx, TGIS_EPARSE, "%s: %s feature %lld: unreadable geometry",
-                        s->path, def->table, (long long)f.id);
-      break;
-    }
-    st = cb(&f, payload);
-  }
-  if (st == TGIS_OK && rc != SQLITE_DONE)
-    st = tgis__fail(s->base.ctx, TGIS_EDB, "%s: reading %s: %s", s->path, def->table,
-                    sqlite3_errmsg(s->db));
-  sqlite3_finalize(stmt);
-  tgis_geombuf_free(&g);
-  return st;
+  return tgis_sl__emit_rows(s, def, stmt, TGIS_SL_EMIT_REF_IDS, cb, payload);
 }
