@@ -11,6 +11,7 @@ PACKAGES=(
   gcc pkg-config meson ninja-build python3
   libgdal-dev gdal-bin libgeos-dev libproj-dev proj-bin proj-data
   libspatialite-dev libsqlite3-dev libsqlite3-mod-spatialite sqlite3 libpng-dev libjson-c-dev
+  python3-gdal python3-numpy
   libcairo2-dev libyaml-dev libmicrohttpd-dev fonts-dejavu-core fontconfig
 )
 
