@@ -32,7 +32,8 @@ typedef struct done_png {
 typedef struct seed {
   tgis_ctx *ctx;                 /* the caller's: allocator and errors */
   const tgis_seed_options *o;
-  const char *styles;
+  tgis_style *themes[32];        /* parsed once, shared by the workers */
+  size_t n_themes;
   uint64_t *todo;                /* packed z/x/y */
   size_t n_todo, next;           /* next: first not yet taken */
   done_png queue[QUEUE];
@@ -101,7 +102,7 @@ static void *worker(void *arg)
     worker_fail(s, st, "cannot open the database for a worker");
     goto out;
   }
-  if ((st = tgis_tiles_open(&t, ctx, s->styles)) != TGIS_OK) {
+  if ((st = tgis_tiles__open_shared(&t, ctx, s->themes, s->n_themes)) != TGIS_OK) {
     worker_fail(s, st, tgis_errmsg(ctx));
     goto out;
   }
@@ -258,7 +259,6 @@ tgis_status tgis_tiles_seed(tgis_seed_result *out, tgis_ctx *ctx, const char *pa
   tgis_seed_result r;
   tgis_mbtiles *mb = NULL;
   done_set done = { NULL, 0, 0, ctx, 0 };
-  tgis_tiles *probe = NULL;
   pthread_t threads[MAX_JOBS];
   int n_threads = 0, in_tx = 0, cancelled = 0;
   double b[4] = { 0, 0, 0, 0 }, t0 = now();
@@ -277,29 +277,36 @@ tgis_status tgis_tiles_seed(tgis_seed_result *out, tgis_ctx *ctx, const char *pa
       oo.jobs > MAX_JOBS)
     return tgis__fail(ctx, TGIS_EINVAL, "seed options: zooms %d-%d (0..22), scale %d (1, 2), "
                       "jobs %d (0..%d)", oo.min_zoom, oo.max_zoom, oo.scale, oo.jobs, MAX_JOBS);
-  /* Load the themes once here: a bad style or theme fails before any
-   * file is touched. */
-  if ((st = tgis_tiles_open(&probe, ctx, oo.styles_dir)) != TGIS_OK)
+  /* The themes, once for every worker: a bad style or theme fails before
+   * any file is touched. */
+  if ((st = tgis_tiles__load_themes(ctx, oo.styles_dir ? oo.styles_dir
+                                                       : tgis_tiles__default_dir("styles"),
+                                    s.themes, sizeof s.themes / sizeof s.themes[0],
+                                    &s.n_themes)) != TGIS_OK)
     return st;
-  if (!tgis_tiles__theme(probe, oo.theme)) {
-    st = tgis__fail(ctx, TGIS_ENOTFOUND, "no theme '%s'", oo.theme);
-    tgis_tiles_close(probe);
-    return st;
+  {
+    size_t i = 0;
+    while (i < s.n_themes && strcmp(s.themes[i]->name, oo.theme) != 0)
+      i++;
+    if (i == s.n_themes) {
+      st = tgis__fail(ctx, TGIS_ENOTFOUND, "no theme '%s'", oo.theme);
+      goto done;
+    }
   }
-  tgis_tiles_close(probe);
   if ((st = area_of(ctx, &oo, b)) != TGIS_OK)
-    return st;
+    goto done;
 
   s.ctx = ctx;
   s.o = &oo;
-  s.styles = oo.styles_dir;
   /* The tile list, zoom by zoom. */
   for (int z = oo.min_zoom; z <= oo.max_zoom; z++)
     r.tiles += (int64_t)(lon_to_x(b[2], z) - lon_to_x(b[0], z) + 1) *
                (lat_to_y(b[1], z) - lat_to_y(b[3], z) + 1);
-  if (r.tiles > 50000000)
-    return tgis__fail(ctx, TGIS_EINVAL, "%lld tiles: too many for one seed; narrow the zooms "
+  if (r.tiles > 50000000) {
+    st = tgis__fail(ctx, TGIS_EINVAL, "%lld tiles: too many for one seed; narrow the zooms "
                       "or the area", (long long)r.tiles);
+    goto done;
+  }
 
   if ((st = tgis_mbtiles_open(&mb, ctx, path, 1)) != TGIS_OK)
     return st;
@@ -416,6 +423,8 @@ done:
   tgis_mbtiles_close(mb);
   tgis__free(ctx, s.todo);
   tgis__free(ctx, done.k);
+  for (size_t i = 0; i < s.n_themes; i++)
+    tgis_style_free(s.themes[i]);
   r.seconds = now() - t0;
   if (out)
     *out = r;

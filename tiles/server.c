@@ -368,7 +368,8 @@ static tgis_status open_slots(tgis_server *s, const tgis_server_options *o)
     if (o->mbtiles) {
       if ((st = tgis_mbtiles_open(&slot->mb, slot->ctx, o->mbtiles, 0)) != TGIS_OK)
         tgis__fail(s->ctx, st, "%s", tgis_errmsg(slot->ctx));
-    } else if ((st = tgis_tiles_open(&slot->tiles, slot->ctx, o->styles_dir)) != TGIS_OK)
+    } else if ((st = tgis_tiles__open_shared(&slot->tiles, slot->ctx, s->themes,
+                                             s->n_themes)) != TGIS_OK)
       tgis__fail(s->ctx, st, "%s", tgis_errmsg(slot->ctx));
   }
   return st;

@@ -47,8 +47,8 @@ struct tgis_server {
   int port;
   char viewer_dir[1024], vendor_dir[1024];
   tgis_tile_cache *cache;
-  /* Themes, shared read-only by the slots (each slot loads its own copy
-   * through tgis_tiles_open; these are for names and legends). */
+  /* Themes, parsed once and shared read-only by every slot's renderer
+   * (and read for names and legends). */
   tgis_style *themes[SERVER_MAX_THEMES];
   size_t n_themes;
   char mb_theme[64];              /* the theme an MBTiles file holds */

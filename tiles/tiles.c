@@ -20,6 +20,7 @@ struct tgis_tiles {
   tgis_ctx *ctx;
   tgis_style *themes[MAX_THEMES];
   size_t n_themes;
+  int borrowed;                   /* themes belong to the caller (shared) */
   tgis_source_db *src;
   tgis_render_scratch *scratch;
 };
@@ -92,7 +93,8 @@ tgis_status tgis_tiles__load_themes(tgis_ctx *ctx, const char *dir, tgis_style *
   return st;
 }
 
-tgis_status tgis_tiles_open(tgis_tiles **out, tgis_ctx *ctx, const char *styles_dir)
+/* A renderer without themes yet: source and scratch on ctx. */
+static tgis_status tiles_new(tgis_tiles **out, tgis_ctx *ctx)
 {
   tgis_tiles *t;
   tgis_status st;
@@ -102,8 +104,6 @@ tgis_status tgis_tiles_open(tgis_tiles **out, tgis_ctx *ctx, const char *styles_
     return TGIS_ENOMEM;
   t->ctx = ctx;
   if ((st = tgis_source_db_new(&t->src, ctx)) != TGIS_OK ||
-      (st = tgis_tiles__load_themes(ctx, styles_dir ? styles_dir : tgis_tiles__default_dir("styles"),
-                                    t->themes, MAX_THEMES, &t->n_themes)) != TGIS_OK ||
       (st = tgis_render_scratch_new(&t->scratch, ctx)) != TGIS_OK) {
     tgis_tiles_close(t);
     return st;
@@ -112,11 +112,40 @@ tgis_status tgis_tiles_open(tgis_tiles **out, tgis_ctx *ctx, const char *styles_
   return TGIS_OK;
 }
 
+tgis_status tgis_tiles_open(tgis_tiles **out, tgis_ctx *ctx, const char *styles_dir)
+{
+  tgis_status st;
+
+  if ((st = tiles_new(out, ctx)) != TGIS_OK)
+    return st;
+  if ((st = tgis_tiles__load_themes(ctx, styles_dir ? styles_dir : tgis_tiles__default_dir("styles"),
+                                    (*out)->themes, MAX_THEMES, &(*out)->n_themes)) != TGIS_OK) {
+    tgis_tiles_close(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
+tgis_status tgis_tiles__open_shared(tgis_tiles **out, tgis_ctx *ctx,
+                                    tgis_style *const *themes, size_t n)
+{
+  tgis_status st;
+
+  if (n > MAX_THEMES)
+    return tgis__fail(ctx, TGIS_EINVAL, "%zu themes, at most %d", n, MAX_THEMES);
+  if ((st = tiles_new(out, ctx)) != TGIS_OK)
+    return st;
+  memcpy((*out)->themes, themes, n * sizeof *themes);
+  (*out)->n_themes = n;
+  (*out)->borrowed = 1;
+  return TGIS_OK;
+}
+
 void tgis_tiles_close(tgis_tiles *t)
 {
   if (!t)
     return;
-  for (size_t i = 0; i < t->n_themes; i++)
+  for (size_t i = 0; i < t->n_themes && !t->borrowed; i++)
     tgis_style_free(t->themes[i]);
   tgis_render_scratch_free(t->scratch);
   tgis_source_db_free(t->src);

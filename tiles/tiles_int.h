@@ -21,6 +21,12 @@ const char *tgis_tiles__default_dir(const char *what);
 tgis_status tgis_tiles__load_themes(tgis_ctx *ctx, const char *dir, tgis_style **themes,
                                     size_t max, size_t *n);
 
+/** A renderer drawing `themes` that the caller loaded and keeps: styles
+ *  are read-only, so every worker of a server or seeder shares one parsed
+ *  copy. The themes must outlive the renderer. */
+tgis_status tgis_tiles__open_shared(tgis_tiles **out, tgis_ctx *ctx,
+                                    tgis_style *const *themes, size_t n);
+
 /** A theme of the renderer by name, or NULL. */
 const tgis_style *tgis_tiles__theme(const tgis_tiles *t, const char *name);
 
