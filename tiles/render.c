@@ -41,6 +41,7 @@
 #include <cairo.h>
 
 #include "tgis_int.h"
+#include "raster.h"
 #include "render.h"
 
 enum { PASS_FILL, PASS_CASING, PASS_STROKE, PASS_SYMBOL, N_PASS };
@@ -112,7 +113,10 @@ struct tgis_render_scratch {
   int sw, sh;
   cairo_surface_t *lmask;    /* A8: label text coverage, kept all zero */
   cairo_t *lcr;
+  tgis_raster *raster;       /* fills and wide strokes */
   uint8_t *hair;             /* hairline and halo coverage, w*h, kept zero */
+  double *dpts;              /* one dash of a dashed line */
+  size_t cap_dpts;
   size_t cap_hair;
   int hair_w, hair_h;
   uint8_t *rgba;
@@ -420,69 +424,6 @@ static int batch_cmp(const rbatch *a, const rbatch *b)
   return a->cls - b->cls;
 }
 
-static void path_rings(cairo_t *cr, const tgis_render_scratch *r, const ritem *it)
-{
-  for (uint32_t k = 0; k < it->nrings; k++) {
-    const rring *rg = &r->rings[it->ring0 + k];
-    const double *p = r->pts + 2 * (size_t)rg->off;
-    cairo_move_to(cr, p[0], p[1]);
-    for (uint32_t i = 1; i < rg->n; i++)
-      cairo_line_to(cr, p[2 * i], p[2 * i + 1]);
-    if (rg->closed)
-      cairo_close_path(cr);
-  }
-}
-
-/*
- * The rings of an item as a path for a wide stroke, leaving out the
- * segments that lie wholly beyond one side of `box` (the image grown by
- * more than anything a stroke draws beyond its line: half its width, caps
- * and joins). A long road crossing a tile is mostly outside it; Cairo's
- * stroker would still build the outline of every segment. Where a segment
- * is left out the line is broken, and the caps at the break are outside
- * the image too. Not for dashed lines: a break restarts the dash pattern.
- */
-static int seg_outside(const double *a, const double *b, const tgis_extent *box)
-{
-  return (a[0] < box->minx && b[0] < box->minx) || (a[0] > box->maxx && b[0] > box->maxx) ||
-         (a[1] < box->miny && b[1] < box->miny) || (a[1] > box->maxy && b[1] > box->maxy);
-}
-
-static void path_rings_clipped(cairo_t *cr, const tgis_render_scratch *r, const ritem *it,
-                               const tgis_extent *box)
-{
-  for (uint32_t k = 0; k < it->nrings; k++) {
-    const rring *rg = &r->rings[it->ring0 + k];
-    const double *p = r->pts + 2 * (size_t)rg->off;
-    uint32_t nseg = rg->closed ? rg->n : rg->n - 1, first = 0;
-    int down = 0;
-    if (rg->closed) {
-      /* A ring starts after a segment left out, so that it is broken only
-       * outside the image; a ring wholly in view stays closed. */
-      while (first < nseg && !seg_outside(p + 2 * first, p + 2 * ((first + 1) % rg->n), box))
-        first++;
-      if (first == nseg) {
-        path_rings(cr, r, &(ritem){ 0, it->ring0 + k, 1 });
-        continue;
-      }
-      first++;
-    }
-    for (uint32_t j = 0; j < nseg; j++) {
-      uint32_t i = (first + j) % nseg;
-      const double *a = p + 2 * i, *b = p + 2 * ((i + 1) % rg->n);
-      if (seg_outside(a, b, box)) {
-        down = 0;
-        continue;
-      }
-      if (!down) {
-        cairo_move_to(cr, a[0], a[1]);
-        down = 1;
-      }
-      cairo_line_to(cr, b[0], b[1]);
-    }
-  }
-}
-
 static void path_symbols(cairo_t *cr, const tgis_render_scratch *r, const ritem *it,
                          tgis_symbol_shape shape, double half)
 {
@@ -623,15 +564,6 @@ static tgis_status hair_buffer(tgis_render_scratch *r)
   return TGIS_OK;
 }
 
-/* a * b / 255 rounded, for two 8-bit lanes at once (bits 0-7 and 16-23 of
- * `lanes`), b 0..255: the same as (a * b + 127) / 255 in each lane, as
- * t = a * b + 128 stays below 2^16 and (t + (t >> 8)) >> 8 rounds alike. */
-static inline uint32_t mul_div255_2x(uint32_t lanes, uint32_t b)
-{
-  uint32_t t = lanes * b + 0x00800080u;
-  return ((t + ((t >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
-}
-
 /* Composite `colour` through a coverage mask (row stride `mstride`) into
  * Cairo's premultiplied ARGB pixels within box bb, clearing the mask there
  * as it goes. */
@@ -649,8 +581,8 @@ static void composite_mask(tgis_render_scratch *r, uint8_t *m, int mstride, tgis
   s_rb = ((colour.r * ca + 127) / 255) << 16 | (colour.b * ca + 127) / 255;
   s_ag = ca << 16 | (colour.g * ca + 127) / 255;
   for (uint32_t cov = 0; cov < 256; cov++) {
-    src_rb[cov] = mul_div255_2x(s_rb, cov);
-    src_ag[cov] = mul_div255_2x(s_ag, cov);
+    src_rb[cov] = tgis_mul_div255_2x(s_rb, cov);
+    src_ag[cov] = tgis_mul_div255_2x(s_ag, cov);
   }
   for (int y = bb->y0; y <= bb->y1; y++) {
     uint8_t *mr = m + (size_t)y * (size_t)mstride;
@@ -674,40 +606,194 @@ static void composite_mask(tgis_render_scratch *r, uint8_t *m, int mstride, tgis
       sag = src_ag[cov];
       inv = 255 - (sag >> 16);
       v = d[x];
-      d[x] = (src_rb[cov] + mul_div255_2x(v & 0x00ff00ffu, inv)) |
-             (sag + mul_div255_2x((v >> 8) & 0x00ff00ffu, inv)) << 8;
+      d[x] = (src_rb[cov] + tgis_mul_div255_2x(v & 0x00ff00ffu, inv)) |
+             (sag + tgis_mul_div255_2x((v >> 8) & 0x00ff00ffu, inv)) << 8;
     }
   }
   cairo_surface_mark_dirty(r->surface);
 }
 
-static tgis_status draw_hairlines(frame *fr, const rbatch *b, tgis_rgba colour, double width)
+/* Where a batch's lines go: thin ones into the hairline mask, wide ones to
+ * the exact-area rasteriser's stroker. */
+typedef struct line_sink {
+  tgis_render_scratch *r;
+  int hair;
+  double width;
+  hair_box bb;
+  tgis_raster_pen pen;
+} line_sink;
+
+static void sink_line(line_sink *s, const double *p, size_t n, int closed)
+{
+  int w = s->r->sw, h = s->r->sh;
+  size_t nseg = closed ? n : n - 1;
+  if (n < 2)
+    return;
+  if (!s->hair) {
+    tgis_raster_stroke(s->r->raster, p, n, closed, &s->pen);
+    return;
+  }
+  for (size_t i = 0; i < nseg; i++) {
+    const double *a = p + 2 * i, *c = p + 2 * ((i + 1) % n);
+    if (fmax(a[0], c[0]) < -2 || fmin(a[0], c[0]) > w + 2 || fmax(a[1], c[1]) < -2 ||
+        fmin(a[1], c[1]) > h + 2)
+      continue;   /* wholly outside the image */
+    hair_segment(s->r->hair, w, h, &s->bb, a[0], a[1], c[0], c[1], s->width);
+  }
+}
+
+/* The dash pattern of a line: on/off lengths in px, doubled when odd (the
+ * second round swaps on and off), as Cairo takes it. */
+typedef struct dash_pattern {
+  double len[16];
+  int n;
+  double period;
+} dash_pattern;
+
+/*
+ * A line cut into its dashes, each handed to the sink as a line of its
+ * own; the pattern starts afresh at every line, from its first point.
+ * Segments wholly outside the image only advance the pattern: a long road
+ * beyond the tile costs no dashes.
+ */
+static tgis_status dash_line(line_sink *s, const dash_pattern *dp, const double *p, size_t n,
+                             int closed)
+{
+  tgis_render_scratch *r = s->r;
+  size_t nseg = closed ? n : n - 1, m = 0;
+  double left = dp->len[0], margin = s->width + 2;
+  int idx = 0, on = 1;
+  if (n < 2)
+    return TGIS_OK;
+  if (reserve(r->ctx, &r->dpts, &r->cap_dpts, n + 2, 2 * sizeof(double)))
+    return TGIS_ENOMEM;
+#define DASH_PUT(x, y) (r->dpts[2 * m] = (x), r->dpts[2 * m + 1] = (y), m++)
+  DASH_PUT(p[0], p[1]);
+  for (size_t i = 0; i < nseg; i++) {
+    const double *a = p + 2 * i, *c = p + 2 * ((i + 1) % n);
+    double dx = c[0] - a[0], dy = c[1] - a[1], len = hypot(dx, dy), t = 0;
+    if (!(len > 0))
+      continue;
+    if (fmax(a[0], c[0]) < -margin || fmin(a[0], c[0]) > r->sw + margin ||
+        fmax(a[1], c[1]) < -margin || fmin(a[1], c[1]) > r->sh + margin) {
+      /* Outside: end the dash here, step the pattern on by the length. */
+      double rest = len;
+      if (on) {
+        DASH_PUT(c[0], c[1]);
+        sink_line(s, r->dpts, m, 0);
+      }
+      if (rest >= left) {
+        rest -= left;
+        idx = (idx + 1) % dp->n;
+        on = !on;
+        rest = fmod(rest, dp->period);
+        while (rest >= dp->len[idx]) {
+          rest -= dp->len[idx];
+          idx = (idx + 1) % dp->n;
+          on = !on;
+        }
+        left = dp->len[idx] - rest;
+      } else {
+        left -= rest;
+      }
+      m = 0;
+      DASH_PUT(c[0], c[1]);
+      continue;
+    }
+    while (len - t > left) {
+      double x, y;
+      t += left;
+      x = a[0] + dx * (t / len);
+      y = a[1] + dy * (t / len);
+      if (on) {
+        DASH_PUT(x, y);
+        sink_line(s, r->dpts, m, 0);
+      }
+      m = 0;
+      DASH_PUT(x, y);
+      on = !on;
+      idx = (idx + 1) % dp->n;
+      left = dp->len[idx];
+    }
+    left -= len - t;
+    DASH_PUT(c[0], c[1]);   /* at most a point a segment: n + 2 reserved */
+  }
+  if (on)
+    sink_line(s, r->dpts, m, 0);
+#undef DASH_PUT
+  return TGIS_OK;
+}
+
+/* Strokes of a batch: hairlines up to HAIRLINE px wide, the rasteriser's
+ * stroker beyond; dashed or solid. */
+static tgis_status draw_lines(frame *fr, const rbatch *b, const tgis_style_layer *l, double width,
+                              int dashed)
 {
   tgis_render_scratch *r = fr->r;
-  int w = r->sw, h = r->sh;
-  hair_box bb = { w, h, -1, -1 };
-  uint8_t *m;
-  if (hair_buffer(r))
+  line_sink s;
+  dash_pattern dp;
+  memset(&s, 0, sizeof s);
+  s.r = r;
+  s.width = width;
+  s.hair = width <= HAIRLINE;
+  s.bb = (hair_box){ r->sw, r->sh, -1, -1 };
+  s.pen = (tgis_raster_pen){ width, l->join, l->cap, 10.0, 0.25 };
+  dp.n = 0;
+  dp.period = 0;
+  if (dashed) {
+    for (int i = 0; i < l->n_dash && i < 8; i++) {
+      dp.len[i] = dp.len[i + l->n_dash] = l->dash[i] * fr->scale;
+      dp.period += 2 * dp.len[i];
+    }
+    dp.n = l->n_dash % 2 ? 2 * l->n_dash : l->n_dash;
+    if (l->n_dash % 2 == 0)
+      dp.period /= 2;
+    if (!(dp.period > 0))
+      dp.n = 0;   /* all zero: drawn solid */
+  }
+  if (s.hair ? hair_buffer(r) : tgis_raster_begin(r->raster, r->sw, r->sh))
     return TGIS_ENOMEM;
-  m = r->hair;
   for (uint32_t k = 0; k < b->count; k++) {
     const ritem *it = &r->sorted[b->first + k];
     for (uint32_t q = 0; q < it->nrings; q++) {
       const rring *rg = &r->rings[it->ring0 + q];
       const double *p = r->pts + 2 * (size_t)rg->off;
-      uint32_t nseg = rg->closed ? rg->n : rg->n - 1;
-      for (uint32_t i = 0; i < nseg; i++) {
-        const double *a = p + 2 * i, *c = p + 2 * ((i + 1) % rg->n);
-        if (fmax(a[0], c[0]) < -2 || fmin(a[0], c[0]) > w + 2 || fmax(a[1], c[1]) < -2 ||
-            fmin(a[1], c[1]) > h + 2)
-          continue;   /* wholly outside the image */
-        hair_segment(m, w, h, &bb, a[0], a[1], c[0], c[1], width);
-      }
+      if (dp.n == 0)
+        sink_line(&s, p, rg->n, rg->closed);
+      else if (dash_line(&s, &dp, p, rg->n, rg->closed))
+        return TGIS_ENOMEM;
     }
   }
-  if (bb.x1 < 0)
+  if (s.hair) {
+    if (s.bb.x1 >= 0)
+      composite_mask(r, r->hair, r->sw, b->colour, &s.bb);
     return TGIS_OK;
-  composite_mask(r, r->hair, r->sw, colour, &bb);
+  }
+  cairo_surface_flush(r->surface);
+  tgis_raster_paint(r->raster, cairo_image_surface_get_data(r->surface),
+                    cairo_image_surface_get_stride(r->surface), b->colour);
+  cairo_surface_mark_dirty(r->surface);
+  return TGIS_OK;
+}
+
+/* Fills: the exact-area rasteriser, straight into the surface's pixels. */
+static tgis_status draw_fills(frame *fr, const rbatch *b)
+{
+  tgis_render_scratch *r = fr->r;
+  if (tgis_raster_begin(r->raster, r->sw, r->sh))
+    return TGIS_ENOMEM;
+  for (uint32_t k = 0; k < b->count; k++) {
+    const ritem *it = &r->sorted[b->first + k];
+    for (uint32_t q = 0; q < it->nrings; q++) {
+      const rring *rg = &r->rings[it->ring0 + q];
+      /* An open line closes, as in Cairo. */
+      tgis_raster_ring(r->raster, r->pts + 2 * (size_t)rg->off, rg->n);
+    }
+  }
+  cairo_surface_flush(r->surface);
+  tgis_raster_paint(r->raster, cairo_image_surface_get_data(r->surface),
+                    cairo_image_surface_get_stride(r->surface), b->colour);
+  cairo_surface_mark_dirty(r->surface);
   return TGIS_OK;
 }
 
@@ -764,45 +850,15 @@ static tgis_status draw_batches(frame *fr)
       cairo_new_path(cr);
       continue;
     }
-    if (b->pass == PASS_CASING || b->pass == PASS_STROKE) {
-      width = (b->pass == PASS_CASING ? ls->stroke_w + 2 * ls->casing_w : ls->stroke_w) * s;
-      if (width <= HAIRLINE && (b->pass == PASS_CASING || l->n_dash == 0)) {
-        if (draw_hairlines(fr, b, b->colour, width))
-          return TGIS_ENOMEM;
-        continue;
-      }
+    if (b->pass == PASS_FILL) {
+      if (draw_fills(fr, b))
+        return TGIS_ENOMEM;
+      continue;
     }
-    if (b->pass != PASS_FILL && !(b->pass == PASS_STROKE && l->n_dash)) {
-      /* Beyond half the width, round caps and joins reach no further; a
-       * miter join at most miter limit (Cairo's 10) times half the width. */
-      double m = (l->join == TGIS_JOIN_MITER ? 5 : 1) * width + 2;
-      tgis_extent box = { -m, -m, r->sw + m, r->sh + m };
-      for (uint32_t k = 0; k < b->count; k++)
-        path_rings_clipped(cr, r, &r->sorted[b->first + k], &box);
-    } else {
-      for (uint32_t k = 0; k < b->count; k++)
-        path_rings(cr, r, &r->sorted[b->first + k]);
-    }
-    set_colour(cr, b->colour);
-    /* Exact coverage for fills: with Cairo's 4x4-sample rasteriser one
-     * edge pixel in eight lands on the wrong side of 50%. Dashed hairlines
-     * take the 4x4 one, alike to the eye at that width. */
-    cairo_set_antialias(cr, b->pass != PASS_FILL && width <= HAIRLINE ? CAIRO_ANTIALIAS_FAST
-                                                                      : CAIRO_ANTIALIAS_DEFAULT);
-    switch (b->pass) {
-    case PASS_FILL:
-      cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
-      cairo_fill(cr);
-      break;
-    case PASS_CASING:
-      set_line(cr, l, width, fr->scale, 0);
-      cairo_stroke(cr);
-      break;
-    default:
-      set_line(cr, l, width, fr->scale, 1);
-      cairo_stroke(cr);
-      break;
-    }
+    /* Casings are solid; a stroke takes its layer's dashes. */
+    width = (b->pass == PASS_CASING ? ls->stroke_w + 2 * ls->casing_w : ls->stroke_w) * s;
+    if (draw_lines(fr, b, l, width, b->pass == PASS_STROKE && l->n_dash > 0))
+      return TGIS_ENOMEM;
   }
   return TGIS_OK;
 }
@@ -1464,6 +1520,10 @@ tgis_status tgis_render_scratch_new(tgis_render_scratch **out, tgis_ctx *ctx)
   if (!(r = tgis__calloc(ctx, 1, sizeof *r)))
     return tgis__fail(ctx, TGIS_ENOMEM, "render: out of memory");
   r->ctx = ctx;
+  if (tgis_raster_new(&r->raster, ctx)) {
+    tgis_render_scratch_free(r);
+    return tgis__fail(ctx, TGIS_ENOMEM, "render: out of memory");
+  }
   r->face[0] = cairo_toy_font_face_create(FONT_FAMILY, CAIRO_FONT_SLANT_NORMAL,
                                           CAIRO_FONT_WEIGHT_NORMAL);
   r->face[1] = cairo_toy_font_face_create(FONT_FAMILY, CAIRO_FONT_SLANT_NORMAL,
@@ -1494,8 +1554,10 @@ void tgis_render_scratch_free(tgis_render_scratch *r)
   for (int i = 0; i < 2; i++)
     if (r->face[i])
       cairo_font_face_destroy(r->face[i]);
+  tgis_raster_free(r->raster);
   tgis__free(ctx, r->rgba);
   tgis__free(ctx, r->hair);
+  tgis__free(ctx, r->dpts);
   tgis__free(ctx, r->pts);
   tgis__free(ctx, r->rings);
   tgis__free(ctx, r->items);
