@@ -587,27 +587,28 @@ static void composite_mask(tgis_render_scratch *r, uint8_t *m, int mstride, tgis
   for (int y = bb->y0; y <= bb->y1; y++) {
     uint8_t *mr = m + (size_t)y * (size_t)mstride;
     uint32_t *d = (uint32_t *)(void *)(dst + (size_t)y * (size_t)sstride);
-    for (int x = bb->x0; x <= bb->x1; x++) {
-      uint32_t cov = mr[x], inv, v, sag;
-      if (!cov) {
-        /* Most of a hairline mask is empty: skip it eight at a time. */
-        uint64_t eight;
-        while (x + 8 <= bb->x1) {
-          memcpy(&eight, mr + x + 1, 8);
-          if (eight)
-            break;
-          x += 8;
-        }
-        continue;
+    for (int x8 = bb->x0; x8 <= bb->x1; x8 += 8) {
+      /* Most of a hairline mask is empty: skip it eight at a time. */
+      int end = x8 + 8 <= bb->x1 + 1 ? x8 + 8 : bb->x1 + 1;
+      uint64_t eight = 0;
+      if (end - x8 == 8) {
+        memcpy(&eight, mr + x8, 8);
+        if (!eight)
+          continue;
       }
-      mr[x] = 0;
-      /* source = colour * coverage (premultiplied), OVER the pixel; no
-       * lane overflows, as every channel stays within its alpha. */
-      sag = src_ag[cov];
-      inv = 255 - (sag >> 16);
-      v = d[x];
-      d[x] = (src_rb[cov] + tgis_mul_div255_2x(v & 0x00ff00ffu, inv)) |
-             (sag + tgis_mul_div255_2x((v >> 8) & 0x00ff00ffu, inv)) << 8;
+      for (int x = x8; x < end; x++) {
+        uint32_t cov = mr[x], inv, v, sag;
+        if (!cov)
+          continue;
+        mr[x] = 0;
+        /* source = colour * coverage (premultiplied), OVER the pixel; no
+         * lane overflows, as every channel stays within its alpha. */
+        sag = src_ag[cov];
+        inv = 255 - (sag >> 16);
+        v = d[x];
+        d[x] = (src_rb[cov] + tgis_mul_div255_2x(v & 0x00ff00ffu, inv)) |
+               (sag + tgis_mul_div255_2x((v >> 8) & 0x00ff00ffu, inv)) << 8;
+      }
     }
   }
   cairo_surface_mark_dirty(r->surface);
