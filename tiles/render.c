@@ -516,22 +516,29 @@ static void hair_segment(uint8_t *m, int w, int h, hair_box *bb, double x0, doub
     b1 = ifloor(cm + across);
     b0 = b0 < 0 ? 0 : b0;
     b1 = b1 >= lim_b ? lim_b - 1 : b1;
-    for (int q = b0; q <= b1; q++) {
-      int x = major_x ? a : q, y = major_x ? q : a;
-      double px = x + 0.5 - x0, py = y + 0.5 - y0;
-      double t = px * ux + py * uy, d, cov;
-      if (t >= 0 && t <= len) {
-        d = fabs(px * uy - py * ux);          /* to the line itself */
-      } else {
-        double ex = t < 0 ? px : x + 0.5 - x1, ey = t < 0 ? py : y + 0.5 - y1;
-        d = sqrt(ex * ex + ey * ey);          /* to the nearer end */
-      }
-      cov = 0.5 + width / 2 - d;
-      if (cov > 0) {
-        uint8_t v = (uint8_t)((cov > cmax ? cmax : cov) * 255 + 0.5);
-        uint8_t *p = m + (size_t)y * (size_t)w + (size_t)x;
-        if (v > *p)
-          *p = v;
+    {
+      /* Along the column, the pixel centre's position along the line (t)
+       * and across it (n) change by constant steps. */
+      double px0 = (major_x ? a : b0) + 0.5 - x0, py0 = (major_x ? b0 : a) + 0.5 - y0;
+      double t = px0 * ux + py0 * uy, n = px0 * uy - py0 * ux;
+      double dt = major_x ? uy : ux, dn = major_x ? -ux : uy, c0 = 0.5 + width / 2;
+      for (int q = b0; q <= b1; q++, t += dt, n += dn) {
+        double d, cov;
+        if (t >= 0 && t <= len) {
+          d = fabs(n);                          /* to the line itself */
+        } else {
+          int x = major_x ? a : q, y = major_x ? q : a;
+          double ex = t < 0 ? x + 0.5 - x0 : x + 0.5 - x1, ey = t < 0 ? y + 0.5 - y0 : y + 0.5 - y1;
+          d = sqrt(ex * ex + ey * ey);          /* to the nearer end */
+        }
+        cov = c0 - d;
+        if (cov > 0) {
+          uint8_t v = (uint8_t)((cov > cmax ? cmax : cov) * 255 + 0.5);
+          uint8_t *p = major_x ? m + (size_t)q * (size_t)w + (size_t)a
+                               : m + (size_t)a * (size_t)w + (size_t)q;
+          if (v > *p)
+            *p = v;
+        }
       }
     }
     lo_b = b0 < lo_b ? b0 : lo_b;
