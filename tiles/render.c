@@ -1,13 +1,13 @@
 /*
- * render.c -- draws a tile: query, transform, batch, Cairo, labels.
+ * render.c -- draws a tile: query, transform, batch, rasterise, labels.
  *
  * The style's layers are taken in groups of consecutive layers that read
  * the same source layer; each group is one query. Every feature the source
  * emits is checked against each layer of the group (zoom, filter), moved
  * into pixels once, with vertices closer than half a pixel dropped, and
  * filed into a batch keyed by (pass, layer, colour class). A batch becomes
- * one Cairo path and one fill or stroke: a few dozen Cairo operations per
- * tile instead of one per feature. Within a group all fills come first,
+ * one fill or stroke: a few dozen paints per tile instead of one per
+ * feature. Within a group all fills come first,
  * then casings, strokes and point symbols, so road casings never cover the
  * junctions of other roads.
  *
@@ -25,11 +25,12 @@
  * the label itself, so with the query extended by three label reaches
  * both tiles of a label crossing their edge take the same decision.
  *
- * Where Cairo is slow for map work, measured with tiles/bench_render, two
- * small rasterisers stand in: hairlines (strokes up to 1.5 px, i.e. parcel
- * outlines) are drawn by distance-based coverage into a mask, and label
- * halos are the glyph mask dilated, not stroked glyph outlines. Fills,
- * wide strokes, symbols and glyphs stay Cairo's.
+ * Where Cairo is slow for map work (tiles/bench_render, tiles/bench_raster)
+ * our own rasterisers stand in: fills, wide strokes and dashes go through
+ * the exact-area scanline rasteriser (raster.c), hairlines (strokes up to
+ * 1.5 px, i.e. parcel outlines) are drawn by distance-based coverage into
+ * a mask, and label halos are the glyph mask dilated, not stroked glyph
+ * outlines. Point symbols and glyphs stay Cairo's.
  */
 #include <assert.h>
 #include <limits.h>
