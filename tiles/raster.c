@@ -35,7 +35,7 @@ struct tgis_raster {
   uint64_t *touched;            /* a bit per cell with something in it */
   size_t cap;                   /* cells acc and touched are sized for */
   int ymin, ymax;               /* rows touched since begin */
-  uint32_t scaled[256];         /* paint colour by coverage */
+  uint32_t scaled[257];         /* paint colour by coverage index */
 };
 
 tgis_status tgis_raster_new(tgis_raster **out, tgis_ctx *ctx)
@@ -465,10 +465,12 @@ void tgis_raster_stroke(tgis_raster *ra, const double *xy, size_t n, int closed,
 
 /* ---- sweep and paint ----------------------------------------------------- */
 
-static inline uint32_t coverage(int32_t v)
+/* Index into the paint's colour table of a pixel value (cover << 9 minus
+ * area, either sign): its coverage in 256ths, 256 for full. */
+static inline uint32_t cov_index(int32_t v)
 {
   uint32_t a = (uint32_t)(v < 0 ? -v : v);
-  return tgis_coverage_level(a >= FULL ? 255 : (a * 255 + FULL / 2) / FULL);
+  return a >= FULL ? 256 : a >> 9;
 }
 
 /* Scale premultiplied `src` by coverage c (0..255). */
@@ -493,12 +495,21 @@ static void span(uint32_t *row, int x, int len, uint32_t src)
 
 void tgis_raster_paint(tgis_raster *ra, uint8_t *argb, int stride, tgis_rgba colour)
 {
-  uint32_t ca = colour.a, src, *tab = ra->scaled;
+  uint32_t ca = colour.a, src, *tab = ra->scaled, level = 256, scaled = 0;
+  if (ca == 0) {
+    tgis_raster_begin(ra, ra->w, ra->h);   /* nothing to paint: drop the cells */
+    return;
+  }
   src = ca << 24 | ((colour.r * ca + 127) / 255) << 16 | ((colour.g * ca + 127) / 255) << 8 |
         (colour.b * ca + 127) / 255;
-  /* The colour at every coverage, once per paint rather than per pixel. */
-  for (uint32_t c = 0; c < 256; c++)
-    tab[c] = scale(src, c);
+  /* The colour at every coverage index, once per paint rather than per
+   * pixel (a multiply for each of the 33 coverage levels). */
+  for (uint32_t k = 0; k <= 256; k++) {
+    uint32_t c = tgis_coverage_level((k * 255 + 128) >> 8);
+    if (c != level)
+      scaled = scale(src, level = c);
+    tab[k] = scaled;
+  }
   for (int y = ra->ymin; y <= ra->ymax; y++) {
     uint32_t *row = (uint32_t *)(void *)(argb + (size_t)y * (size_t)stride);
     uint64_t *bits = ra->touched + (size_t)y * (size_t)ra->words;
@@ -514,16 +525,16 @@ void tgis_raster_paint(tgis_raster *ra, uint8_t *argb, int stride, tgis_rgba col
         uint32_t c;
         m &= m - 1;
         cells[x].cover = cells[x].area = 0;
-        if (acc != 0 && x > next && ca)
-          span(row, next, x - next, tab[coverage(acc * 2 * ONE)]);
-        if ((c = coverage((acc + cover) * 2 * ONE - area)) != 0 && ca)
-          row[x] = tgis_over(tab[c], row[x]);
+        if (acc != 0 && x > next)
+          span(row, next, x - next, tab[cov_index(acc * 2 * ONE)]);
+        if ((c = tab[cov_index((acc + cover) * 2 * ONE - area)]) != 0)
+          row[x] = c >= 0xff000000u ? c : tgis_over(c, row[x]);
         acc += cover;
         next = x + 1;
       }
     }
-    if (acc != 0 && next < ra->w && ca)
-      span(row, next, ra->w - next, tab[coverage(acc * 2 * ONE)]);
+    if (acc != 0 && next < ra->w)
+      span(row, next, ra->w - next, tab[cov_index(acc * 2 * ONE)]);
   }
   ra->ymin = ra->h;
   ra->ymax = -1;
