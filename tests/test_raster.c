@@ -118,6 +118,44 @@ static void test_raster__rectangle_is_exact(void)
   tgis_close(ctx);
 }
 
+/* Into a mask: the same exact coverage, in 255ths, and never below what
+ * the mask held. */
+static void test_raster__mask_keeps_the_larger(void)
+{
+  tgis_ctx *ctx = NULL;
+  tgis_raster *ra = new_raster(&ctx);
+  uint8_t mask[W * H];
+  const double x0 = 2.25, y0 = 3.5, x1 = 10.75, y1 = 7.125;
+  const double rect[] = { x0, y0, x1, y0, x1, y1, x0, y1 };
+  ASSERT(ra != NULL);
+  memset(mask, 0, sizeof mask);
+  mask[4 * W + 2] = 200;   /* covered 0.75 * 0.5 by the rectangle: stays 200 */
+  mask[20 * W + 20] = 77;  /* outside it: stays */
+  ASSERT_EQ(tgis_raster_begin(ra, W, H), TGIS_OK);
+  tgis_raster_ring(ra, rect, 4);
+  tgis_raster_paint_mask(ra, mask, W);
+  ASSERT_EQ(mask[4 * W + 2], 200);
+  ASSERT_EQ(mask[20 * W + 20], 77);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      double ox = fmax(0, fmin(x + 1, x1) - fmax(x, x0));
+      double oy = fmax(0, fmin(y + 1, y1) - fmax(y, y0));
+      if ((y == 4 && x == 2) || (y == 20 && x == 20))
+        continue;
+      ASSERT_NEAR(mask[y * W + x] / 255.0, ox * oy, 1.0 / 255 + 1e-9);
+    }
+  /* Different sizes, one after another, share the buffers. */
+  ASSERT_EQ(tgis_raster_begin(ra, 7, 5), TGIS_OK);
+  tgis_raster_ring(ra, rect, 4);
+  ASSERT_EQ(tgis_raster_begin(ra, W, H), TGIS_OK);
+  memset(mask, 0, sizeof mask);
+  tgis_raster_paint_mask(ra, mask, W);
+  for (int i = 0; i < W * H; i++)
+    ASSERT_EQ(mask[i], 0);
+  tgis_raster_free(ra);
+  tgis_close(ctx);
+}
+
 /* Triangles, a self-intersecting star (nonzero: its centre is filled), a
  * shell with a hole, a sliver, shapes crossing every side of the surface
  * and one around it: all as 256 samples a pixel see them. */
@@ -392,6 +430,7 @@ static void test_raster__out_of_memory(void)
 int main(void)
 {
   RUN(test_raster__rectangle_is_exact);
+  RUN(test_raster__mask_keeps_the_larger);
   RUN(test_raster__polygons_match_point_sampling);
   RUN(test_raster__shared_edges_leave_no_seam);
   RUN(test_raster__round_strokes_match_distance);

@@ -14,6 +14,7 @@
  * Cells live in a buffer of one per pixel with a bitmap of those touched:
  * no sorting, and the sweep visits touched cells only, clearing them.
  */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -33,7 +34,7 @@ struct tgis_raster {
   int w, h, words;              /* surface; 64-bit words of a bitmap row */
   acc_cell *acc;                /* w * h, all zero between paints */
   uint64_t *touched;            /* a bit per cell with something in it */
-  size_t cap;                   /* cells acc and touched are sized for */
+  size_t cap, cap_words;        /* cells and bitmap words allocated */
   int ymin, ymax;               /* rows touched since begin */
   uint32_t scaled[257];         /* paint colour by coverage index */
 };
@@ -59,14 +60,21 @@ void tgis_raster_free(tgis_raster *ra)
 
 tgis_status tgis_raster_begin(tgis_raster *ra, int w, int h)
 {
-  size_t cells, words;
   if (w < 0 || h < 0 || w > TGIS_RASTER_MAX_SIDE || h > TGIS_RASTER_MAX_SIDE)
     return TGIS_EINVAL;
-  cells = (size_t)w * (size_t)h;
-  words = (size_t)(w + 63) / 64 * (size_t)h;
+  if (ra->acc && ra->ymin <= ra->ymax) {
+    /* Edges added but never painted: clear what they touched, in the
+     * layout they were added in. */
+    memset(ra->acc + (size_t)ra->ymin * (size_t)ra->w, 0,
+           (size_t)(ra->ymax - ra->ymin + 1) * (size_t)ra->w * sizeof *ra->acc);
+    memset(ra->touched + (size_t)ra->ymin * (size_t)ra->words, 0,
+           (size_t)(ra->ymax - ra->ymin + 1) * (size_t)ra->words * sizeof *ra->touched);
+  }
+  ra->ymin = INT_MAX;
+  ra->ymax = -1;
   if (w != ra->w || h != ra->h || !ra->acc) {
-    /* A new size: buffers sized for it, all zero. */
-    if (cells > ra->cap || !ra->acc) {
+    size_t cells = (size_t)w * (size_t)h, words = (size_t)(w + 63) / 64 * (size_t)h;
+    if (cells > ra->cap || words > ra->cap_words || !ra->acc) {
       tgis__free(ra->ctx, ra->acc);
       tgis__free(ra->ctx, ra->touched);
       ra->acc = tgis__calloc(ra->ctx, cells ? cells : 1, sizeof *ra->acc);
@@ -76,27 +84,19 @@ tgis_status tgis_raster_begin(tgis_raster *ra, int w, int h)
         tgis__free(ra->ctx, ra->touched);
         ra->acc = NULL;
         ra->touched = NULL;
-        ra->cap = 0;
-        ra->w = ra->h = 0;
+        ra->cap = ra->cap_words = 0;
+        ra->w = ra->h = ra->words = 0;
         return TGIS_ENOMEM;
       }
       ra->cap = cells;
-    } else {
-      memset(ra->acc, 0, cells * sizeof *ra->acc);
-      memset(ra->touched, 0, words * sizeof *ra->touched);
+      ra->cap_words = words;
     }
+    /* Every cell is zero between shapes whatever the layout, so a size
+     * the buffers already hold needs no clearing. */
     ra->w = w;
     ra->h = h;
     ra->words = (w + 63) / 64;
-  } else if (ra->ymin <= ra->ymax) {
-    /* Edges added but never painted: clear what they touched. */
-    memset(ra->acc + (size_t)ra->ymin * (size_t)w, 0,
-           (size_t)(ra->ymax - ra->ymin + 1) * (size_t)w * sizeof *ra->acc);
-    memset(ra->touched + (size_t)ra->ymin * (size_t)ra->words, 0,
-           (size_t)(ra->ymax - ra->ymin + 1) * (size_t)ra->words * sizeof *ra->touched);
   }
-  ra->ymin = h;
-  ra->ymax = -1;
   return TGIS_OK;
 }
 
@@ -493,6 +493,66 @@ static void span(uint32_t *row, int x, int len, uint32_t src)
     row[x + i] = tgis_over(src, row[x + i]);
 }
 
+/* Coverage runs into a mask: the larger of the old and the new value. */
+static void span_mask(uint8_t *row, int x, int len, uint32_t c)
+{
+  for (int i = 0; i < len; i++)
+    row[x + i] = row[x + i] > c ? row[x + i] : (uint8_t)c;
+}
+
+/*
+ * The sweep: every touched row left to right, cells cleared as they are
+ * read. Into ARGB pixels through the colour table `tab`, or (to_mask) as
+ * coverage into an 8-bit mask; inlined into each caller with to_mask a
+ * constant.
+ */
+static inline __attribute__((always_inline)) void sweep(tgis_raster *ra, uint8_t *base,
+                                                        int stride, const uint32_t *tab,
+                                                        int to_mask)
+{
+  for (int y = ra->ymin; y <= ra->ymax; y++) {
+    uint8_t *line = base + (size_t)y * (size_t)stride;
+    uint32_t *row = (uint32_t *)(void *)line;
+    uint64_t *bits = ra->touched + (size_t)y * (size_t)ra->words;
+    acc_cell *cells = ra->acc + (size_t)y * (size_t)ra->w;
+    int32_t acc = 0;
+    int next = 0;
+    for (int wi = 0; wi < ra->words; wi++) {
+      uint64_t m = bits[wi];
+      bits[wi] = 0;
+      while (m) {
+        int x = wi * 64 + __builtin_ctzll(m);
+        int32_t cover = cells[x].cover, area = cells[x].area;
+        uint32_t c;
+        m &= m - 1;
+        cells[x].cover = cells[x].area = 0;
+        if (acc != 0 && x > next) {
+          if (to_mask)
+            span_mask(line, next, x - next, tab[cov_index(acc * 2 * ONE)]);
+          else
+            span(row, next, x - next, tab[cov_index(acc * 2 * ONE)]);
+        }
+        if ((c = tab[cov_index((acc + cover) * 2 * ONE - area)]) != 0) {
+          if (to_mask)
+            line[x] = line[x] > c ? line[x] : (uint8_t)c;
+          else
+            row[x] = c >= 0xff000000u ? c : tgis_over(c, row[x]);
+        }
+        acc += cover;
+        next = x + 1;
+      }
+    }
+    if (acc != 0 && next < ra->w) {
+      if (to_mask)
+        span_mask(line, next, ra->w - next, tab[cov_index(acc * 2 * ONE)]);
+      else
+        span(row, next, ra->w - next, tab[cov_index(acc * 2 * ONE)]);
+    }
+  }
+  ra->ymin = INT_MAX;
+  ra->ymax = -1;
+}
+
 void tgis_raster_paint(tgis_raster *ra, uint8_t *argb, int stride, tgis_rgba colour)
 {
   uint32_t ca = colour.a, src, *tab = ra->scaled, level = 256, scaled = 0;
@@ -510,32 +570,13 @@ void tgis_raster_paint(tgis_raster *ra, uint8_t *argb, int stride, tgis_rgba col
       scaled = scale(src, level = c);
     tab[k] = scaled;
   }
-  for (int y = ra->ymin; y <= ra->ymax; y++) {
-    uint32_t *row = (uint32_t *)(void *)(argb + (size_t)y * (size_t)stride);
-    uint64_t *bits = ra->touched + (size_t)y * (size_t)ra->words;
-    acc_cell *cells = ra->acc + (size_t)y * (size_t)ra->w;
-    int32_t acc = 0;
-    int next = 0;
-    for (int wi = 0; wi < ra->words; wi++) {
-      uint64_t m = bits[wi];
-      bits[wi] = 0;
-      while (m) {
-        int x = wi * 64 + __builtin_ctzll(m);
-        int32_t cover = cells[x].cover, area = cells[x].area;
-        uint32_t c;
-        m &= m - 1;
-        cells[x].cover = cells[x].area = 0;
-        if (acc != 0 && x > next)
-          span(row, next, x - next, tab[cov_index(acc * 2 * ONE)]);
-        if ((c = tab[cov_index((acc + cover) * 2 * ONE - area)]) != 0)
-          row[x] = c >= 0xff000000u ? c : tgis_over(c, row[x]);
-        acc += cover;
-        next = x + 1;
-      }
-    }
-    if (acc != 0 && next < ra->w)
-      span(row, next, ra->w - next, tab[cov_index(acc * 2 * ONE)]);
-  }
-  ra->ymin = ra->h;
-  ra->ymax = -1;
+  sweep(ra, argb, stride, tab, 0);
+}
+
+void tgis_raster_paint_mask(tgis_raster *ra, uint8_t *mask, int stride)
+{
+  uint32_t *tab = ra->scaled;
+  for (uint32_t k = 0; k <= 256; k++)
+    tab[k] = (k * 255 + 128) >> 8;
+  sweep(ra, mask, stride, tab, 1);
 }

@@ -89,6 +89,13 @@ void tgis_raster_stroke(tgis_raster *ra, const double *xy, size_t n, int closed,
  */
 void tgis_raster_paint(tgis_raster *ra, uint8_t *argb, int stride, tgis_rgba colour);
 
+/**
+ * Write the coverage (0..255) of everything added since begin into an
+ * 8-bit mask (`stride` bytes a row, the size given to begin), keeping the
+ * larger of it and what the mask holds, then start over with no edges.
+ */
+void tgis_raster_paint_mask(tgis_raster *ra, uint8_t *mask, int stride);
+
 /* ---- premultiplied pixel arithmetic, shared with the renderer ----------- */
 
 /** a * b / 255 rounded, for two 8-bit lanes at once (bits 0-7 and 16-23 of
