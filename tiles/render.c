@@ -90,6 +90,8 @@ typedef struct cand {
   const char *textp;         /* resolved once the pool stops moving */
   int font;
   int drawn;
+  double ink[4];             /* glyph ink box x0, y0, x1, y1 at scale 1 from the
+                              * text's origin, unrotated */
 } cand;
 
 typedef struct mentry {
@@ -97,6 +99,7 @@ typedef struct mentry {
   uint32_t hash;
   int font;
   double width;
+  double ink[4];             /* as cand.ink */
 } mentry;
 
 typedef struct layer_state {
@@ -867,8 +870,10 @@ static tgis_status font_for(int *out, tgis_render_scratch *r, double size, int b
   return TGIS_OK;
 }
 
-/* Width of a text at scale 1, measured once per render and text. */
-static tgis_status measure(double *w, tgis_render_scratch *r, int font, const char *s)
+/* Advance width of a text at scale 1, and its ink box (as cand.ink),
+ * measured once per render and text. */
+static tgis_status measure(double *w, double ink[4], tgis_render_scratch *r, int font,
+                           const char *s)
 {
   uint32_t h = hash_text(s, font);
   size_t mask, i;
@@ -897,6 +902,7 @@ static tgis_status measure(double *w, tgis_render_scratch *r, int font, const ch
     const mentry *e = &r->mcache[i];
     if (e->hash == h && e->font == font && strcmp(r->text + e->text, s) == 0) {
       *w = e->width;
+      memcpy(ink, e->ink, sizeof e->ink);
       return TGIS_OK;
     }
   }
@@ -904,10 +910,15 @@ static tgis_status measure(double *w, tgis_render_scratch *r, int font, const ch
   r->mcache[i].hash = h;
   r->mcache[i].font = font;
   r->mcache[i].width = te.x_advance;
+  r->mcache[i].ink[0] = te.x_bearing;
+  r->mcache[i].ink[1] = te.y_bearing;
+  r->mcache[i].ink[2] = te.x_bearing + te.width;
+  r->mcache[i].ink[3] = te.y_bearing + te.height;
   if ((st = add_text(&r->mcache[i].text, r, s, strlen(s))))
     return st;
   r->mcount++;
   *w = te.x_advance;
+  memcpy(ink, r->mcache[i].ink, sizeof r->mcache[i].ink);
   return TGIS_OK;
 }
 
@@ -949,16 +960,17 @@ static tgis_status add_candidate(frame *fr, size_t li, const tgis_feature_view *
   const char *text = attr(f, lb->attribute);
   const label_font *lf;
   cand c;
-  double w, h, ex, ey, halo;
+  double w, h, ex, ey, halo, ink[4];
   tgis_status st;
   size_t len;
 
   if (!text || !text[0] || (len = strlen(text)) > 200 || g->n_points == 0)
     return TGIS_OK;
-  if ((st = measure(&w, r, ls->font, text)))
+  if ((st = measure(&w, ink, r, ls->font, text)))
     return st;
   lf = &r->fonts[ls->font];
   memset(&c, 0, sizeof c);
+  memcpy(c.ink, ink, sizeof ink);
   c.layer = (uint32_t)li;
   c.priority = lb->priority;
   c.id = f->id;
@@ -1342,6 +1354,49 @@ static tgis_status place_labels(frame *fr)
   return TGIS_OK;
 }
 
+/* Pixels of the label mask that label c's glyphs may touch, clamped to
+ * the mask: its ink box turned and placed as draw_labels draws it, with a
+ * pixel more each side for anti-aliasing and the outlines' rounding. */
+static void label_ink_box(hair_box *out, const frame *fr, const cand *c, const label_font *lf,
+                          int mw, int mh)
+{
+  double s = fr->scale, x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+  double tx = (c->cx - fr->ox) * s + LMARGIN, ty = (c->cy - fr->oy) * s + LMARGIN;
+  double ox = -c->tw * s / 2, oy = (lf->ascent - lf->descent) * s / 2;
+  for (int k = 0; k < 4; k++) {
+    double px = ox + c->ink[k & 1 ? 2 : 0] * s, py = oy + c->ink[k & 2 ? 3 : 1] * s;
+    double dx = tx + c->cosa * px - c->sina * py, dy = ty + c->sina * px + c->cosa * py;
+    x0 = fmin(x0, dx);
+    y0 = fmin(y0, dy);
+    x1 = fmax(x1, dx);
+    y1 = fmax(y1, dy);
+  }
+  out->x0 = x0 > 2 ? (x0 < mw ? ifloor(x0) - 2 : mw) : 0;
+  out->y0 = y0 > 2 ? (y0 < mh ? ifloor(y0) - 2 : mh) : 0;
+  out->x1 = x1 < mw - 3 ? (x1 > 0 ? ifloor(x1) + 2 : -1) : mw - 1;
+  out->y1 = y1 < mh - 3 ? (y1 > 0 ? ifloor(y1) + 2 : -1) : mh - 1;
+}
+
+/* The halo's coverage over box bb: the largest text coverage within the
+ * disc offsets off[], a row of the box at a time so that the byte maxima
+ * run over contiguous memory (and vectorise). */
+static void halo_spread(uint8_t *out, int ostride, const uint8_t *tm, int ts, const hair_box *bb,
+                        int (*off)[2], int noff)
+{
+  size_t n = (size_t)(bb->x1 - bb->x0 + 1);
+  for (int y = bb->y0; y <= bb->y1; y++) {
+    uint8_t *o = out + (size_t)y * (size_t)ostride + bb->x0;
+    for (int k = 0; k < noff; k++) {
+      const uint8_t *t = tm + (ptrdiff_t)(y + off[k][1]) * ts + bb->x0 + off[k][0];
+      if (k == 0)
+        memcpy(o, t, n);
+      else
+        for (size_t x = 0; x < n; x++)
+          o[x] = t[x] > o[x] ? t[x] : o[x];
+    }
+  }
+}
+
 /*
  * Labels of one layer: Cairo fills all their glyph outlines into an A8
  * mask at once; each label's halo is that mask dilated by the halo width
@@ -1355,12 +1410,13 @@ static tgis_status draw_labels(frame *fr)
   cairo_t *lc = r->lcr;
   double s = fr->scale;
   int w = r->sw, h = r->sh;
+  int mw = cairo_image_surface_get_width(r->lmask), mh = cairo_image_surface_get_height(r->lmask);
   if (hair_buffer(r))
     return TGIS_ENOMEM;
   for (size_t li = 0; li < fr->style->n_layers; li++) {
     const tgis_style_label *lb = &fr->style->layers[li].label;
     const label_font *lf;
-    uint8_t *tm;
+    uint8_t *tm, *mdata;
     int ts, any = 0, off[64][2], noff = 0;
     if (!r->ls[li].label)
       continue;
@@ -1387,9 +1443,10 @@ static tgis_status draw_labels(frame *fr)
     cairo_fill(lc);
     cairo_surface_flush(r->lmask);
     ts = cairo_image_surface_get_stride(r->lmask);
+    mdata = cairo_image_surface_get_data(r->lmask);
     /* tm: the image's pixel (0, 0); the mask goes LMARGIN beyond it, so
      * a halo at the image's edge sees the glyphs just outside. */
-    tm = cairo_image_surface_get_data(r->lmask) + (size_t)LMARGIN * (size_t)ts + LMARGIN;
+    tm = mdata + (size_t)LMARGIN * (size_t)ts + LMARGIN;
     if (lb->halo.a && lb->halo_width > 0) {
       double rad = lb->halo_width * s;
       int ir = (int)ceil(rad) < LMARGIN ? (int)ceil(rad) : LMARGIN;
@@ -1417,15 +1474,7 @@ static tgis_status draw_labels(frame *fr)
       if (bb.x0 > bb.x1 || bb.y0 > bb.y1)
         continue;
       if (noff) {
-        for (int y = bb.y0; y <= bb.y1; y++)
-          for (int x = bb.x0; x <= bb.x1; x++) {
-            uint8_t m = 0;
-            for (int k = 0; k < noff; k++) {
-              uint8_t v = tm[(ptrdiff_t)(y + off[k][1]) * ts + x + off[k][0]];
-              m = v > m ? v : m;
-            }
-            r->hair[(size_t)y * (size_t)w + (size_t)x] = m;
-          }
+        halo_spread(r->hair, w, tm, ts, &bb, off, noff);
         composite_mask(r, r->hair, w, lb->halo, &bb);
       }
     }
@@ -1446,9 +1495,17 @@ static tgis_status draw_labels(frame *fr)
       if (bb.x0 <= bb.x1 && bb.y0 <= bb.y1)
         composite_mask(r, tm, ts, lb->colour, &bb);
     }
-    /* Glyphs beyond the image stay in the margin: clear it all. */
-    memset(cairo_image_surface_get_data(r->lmask), 0,
-           (size_t)ts * (size_t)cairo_image_surface_get_height(r->lmask));
+    /* Glyphs beyond the image, or beyond a label's box, stay in the mask:
+     * clear where each label's glyphs may be, not the whole mask. */
+    for (size_t i = 0; i < r->n_cands; i++) {
+      const cand *c = &r->cands[i];
+      hair_box ib;
+      if (!c->drawn || c->layer != li)
+        continue;
+      label_ink_box(&ib, fr, c, lf, mw, mh);
+      for (int y = ib.y0; y <= ib.y1 && ib.x0 <= ib.x1; y++)
+        memset(mdata + (size_t)y * (size_t)ts + ib.x0, 0, (size_t)(ib.x1 - ib.x0 + 1));
+    }
     cairo_surface_mark_dirty(r->lmask);
   }
   return TGIS_OK;
