@@ -51,6 +51,7 @@ enum { PASS_FILL, PASS_CASING, PASS_STROKE, PASS_SYMBOL, N_PASS };
 #define FONT_FAMILY "DejaVu Sans"
 #define HAIRLINE 1.5         /* device px: strokes up to this are hairlines */
 #define LMARGIN 16           /* label mask beyond the image: the widest halo */
+#define GLYPH_POOL_MAX (1u << 20)   /* cached outline points before starting over */
 
 typedef struct rring {
   uint32_t off, n;           /* points in pts[2*off ..] */
@@ -90,8 +91,7 @@ typedef struct cand {
   const char *textp;         /* resolved once the pool stops moving */
   int font;
   int drawn;
-  double ink[4];             /* glyph ink box x0, y0, x1, y1 at scale 1 from the
-                              * text's origin, unrotated */
+  int ink[4];                /* x0, y0, x1, y1: label mask pixels it drew */
 } cand;
 
 typedef struct mentry {
@@ -99,8 +99,14 @@ typedef struct mentry {
   uint32_t hash;
   int font;
   double width;
-  double ink[4];             /* as cand.ink */
 } mentry;
+
+typedef struct gentry {
+  double size;               /* font size in device px; 0 = empty */
+  unsigned long index;       /* glyph index in the face */
+  int bold;
+  size_t off, n;             /* points gpts[2*off ..] */
+} gentry;
 
 typedef struct layer_state {
   int draw, label;           /* active at this zoom */
@@ -140,6 +146,14 @@ struct tgis_render_scratch {
   size_t n_text, cap_text;
   mentry *mcache;
   size_t mcap, mcount;
+  gentry *gcache;            /* glyph outlines, kept across renders */
+  size_t gcap, gcount;
+  double *gpts;              /* their points; NAN, NAN ends a contour */
+  size_t n_gpts, cap_gpts;
+  double *lpts;              /* one label's outline in mask pixels */
+  size_t cap_lpts;
+  float *acc;                /* one label's coverage accumulation */
+  size_t cap_acc;
   uint32_t *gstart, *gitems;
   size_t cap_gstart, cap_gitems;
   cairo_font_face_t *face[2];
@@ -870,10 +884,8 @@ static tgis_status font_for(int *out, tgis_render_scratch *r, double size, int b
   return TGIS_OK;
 }
 
-/* Advance width of a text at scale 1, and its ink box (as cand.ink),
- * measured once per render and text. */
-static tgis_status measure(double *w, double ink[4], tgis_render_scratch *r, int font,
-                           const char *s)
+/* Width of a text at scale 1, measured once per render and text. */
+static tgis_status measure(double *w, tgis_render_scratch *r, int font, const char *s)
 {
   uint32_t h = hash_text(s, font);
   size_t mask, i;
@@ -902,7 +914,6 @@ static tgis_status measure(double *w, double ink[4], tgis_render_scratch *r, int
     const mentry *e = &r->mcache[i];
     if (e->hash == h && e->font == font && strcmp(r->text + e->text, s) == 0) {
       *w = e->width;
-      memcpy(ink, e->ink, sizeof e->ink);
       return TGIS_OK;
     }
   }
@@ -910,15 +921,10 @@ static tgis_status measure(double *w, double ink[4], tgis_render_scratch *r, int
   r->mcache[i].hash = h;
   r->mcache[i].font = font;
   r->mcache[i].width = te.x_advance;
-  r->mcache[i].ink[0] = te.x_bearing;
-  r->mcache[i].ink[1] = te.y_bearing;
-  r->mcache[i].ink[2] = te.x_bearing + te.width;
-  r->mcache[i].ink[3] = te.y_bearing + te.height;
   if ((st = add_text(&r->mcache[i].text, r, s, strlen(s))))
     return st;
   r->mcount++;
   *w = te.x_advance;
-  memcpy(ink, r->mcache[i].ink, sizeof r->mcache[i].ink);
   return TGIS_OK;
 }
 
@@ -960,17 +966,16 @@ static tgis_status add_candidate(frame *fr, size_t li, const tgis_feature_view *
   const char *text = attr(f, lb->attribute);
   const label_font *lf;
   cand c;
-  double w, h, ex, ey, halo, ink[4];
+  double w, h, ex, ey, halo;
   tgis_status st;
   size_t len;
 
   if (!text || !text[0] || (len = strlen(text)) > 200 || g->n_points == 0)
     return TGIS_OK;
-  if ((st = measure(&w, ink, r, ls->font, text)))
+  if ((st = measure(&w, r, ls->font, text)))
     return st;
   lf = &r->fonts[ls->font];
   memset(&c, 0, sizeof c);
-  memcpy(c.ink, ink, sizeof ink);
   c.layer = (uint32_t)li;
   c.priority = lb->priority;
   c.id = f->id;
@@ -1354,27 +1359,242 @@ static tgis_status place_labels(frame *fr)
   return TGIS_OK;
 }
 
-/* Pixels of the label mask that label c's glyphs may touch, clamped to
- * the mask: its ink box turned and placed as draw_labels draws it, with a
- * pixel more each side for anti-aliasing and the outlines' rounding. */
-static void label_ink_box(hair_box *out, const frame *fr, const cand *c, const label_font *lf,
-                          int mw, int mh)
+/* The outline of a glyph of the face (bold or not) at a size in device
+ * pixels, flattened by Cairo at the label context's tolerance, with the
+ * glyph's origin at (0, 0): *pts until the next call. Cached in the
+ * scratch, as loading an outline costs more than drawing it. */
+static tgis_status glyph_outline(const double **pts, size_t *n, tgis_render_scratch *r, int bold,
+                                 double size, unsigned long index)
 {
-  double s = fr->scale, x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+  cairo_t *lc = r->lcr;
+  cairo_glyph_t g = { index, 0, 0 };
+  cairo_path_t *path;
+  size_t mask, i, need;
+  uint64_t sb;
+  uint32_t h;
+  memcpy(&sb, &size, sizeof sb);
+  h = (uint32_t)(index * 2654435761u) ^ (uint32_t)(sb >> 32) ^ (uint32_t)sb ^ (uint32_t)bold;
+  h ^= h >> 15;
+  if (r->gcount * 2 >= r->gcap || r->n_gpts > GLYPH_POOL_MAX) {
+    /* Start over rather than rehash: the cache refills in one label. */
+    size_t cap = r->gcount * 2 >= r->gcap && r->n_gpts <= GLYPH_POOL_MAX
+                 ? (r->gcap ? r->gcap * 2 : 512) : r->gcap;
+    if (cap != r->gcap) {
+      gentry *e = tgis__realloc(r->ctx, r->gcache, cap * sizeof *e);
+      if (!e)
+        return TGIS_ENOMEM;
+      r->gcache = e;
+      r->gcap = cap;
+    }
+    for (i = 0; i < r->gcap; i++)
+      r->gcache[i].size = 0;
+    r->gcount = r->n_gpts = 0;
+  }
+  mask = r->gcap - 1;
+  for (i = h & mask; r->gcache[i].size != 0; i = (i + 1) & mask) {
+    const gentry *e = &r->gcache[i];
+    if (e->index == index && e->size == size && e->bold == bold) {
+      *pts = r->gpts + 2 * e->off;
+      *n = e->n;
+      return TGIS_OK;
+    }
+  }
+  cairo_new_path(lc);
+  cairo_glyph_path(lc, &g, 1);
+  path = cairo_copy_path_flat(lc);
+  cairo_new_path(lc);
+  if (!path || path->status != CAIRO_STATUS_SUCCESS) {
+    cairo_path_destroy(path);
+    return TGIS_ENOMEM;
+  }
+  /* At most a point per data slot and an end per contour. */
+  need = r->n_gpts + 2 * (size_t)path->num_data + 2;
+  if (reserve(r->ctx, &r->gpts, &r->cap_gpts, 2 * need, sizeof *r->gpts)) {
+    cairo_path_destroy(path);
+    return TGIS_ENOMEM;
+  }
+  gentry *e = &r->gcache[i];
+  e->off = r->n_gpts;
+  for (int k = 0, open = 0; k < path->num_data; k += path->data[k].header.length) {
+    const cairo_path_data_t *d = &path->data[k];
+    double *q = r->gpts + 2 * r->n_gpts;
+    if (d->header.type == CAIRO_PATH_MOVE_TO || d->header.type == CAIRO_PATH_CLOSE_PATH) {
+      if (open) {
+        q[0] = q[1] = NAN;
+        r->n_gpts++;
+        q += 2;
+      }
+      open = 0;
+    }
+    if (d->header.type == CAIRO_PATH_MOVE_TO || d->header.type == CAIRO_PATH_LINE_TO) {
+      q[0] = d[1].point.x;
+      q[1] = d[1].point.y;
+      r->n_gpts++;
+      open = 1;
+    }
+    if (k + d->header.length >= path->num_data && open) {
+      r->gpts[2 * r->n_gpts] = r->gpts[2 * r->n_gpts + 1] = NAN;
+      r->n_gpts++;
+    }
+  }
+  cairo_path_destroy(path);
+  e->size = size;
+  e->index = index;
+  e->bold = bold;
+  e->n = r->n_gpts - e->off;
+  r->gcount++;
+  *pts = r->gpts + 2 * e->off;
+  *n = e->n;
+  return TGIS_OK;
+}
+
+/* Add the edge (x0, y0)-(x1, y1) to a coverage accumulation of row width
+ * aw: each cell gets the signed area the edge leaves to its right within
+ * the cell's row (the exact-area method of font-rs), so that the running
+ * sum along a row is the pixel's coverage. The caller keeps x within
+ * [0, aw - 2] and y within the rows. */
+static void acc_line(float *acc, int aw, double x0, double y0, double x1, double y1)
+{
+  double dir = 1, dxdy, x;
+  if (y0 == y1)
+    return;
+  if (y0 > y1) {
+    double t = x0;
+    x0 = x1;
+    x1 = t;
+    t = y0;
+    y0 = y1;
+    y1 = t;
+    dir = -1;
+  }
+  dxdy = (x1 - x0) / (y1 - y0);
+  x = x0;
+  for (int y = (int)y0, ye = (int)ceil(y1); y < ye; y++) {
+    float *row = acc + (size_t)y * (size_t)aw;
+    double dy = fmin(y + 1, y1) - fmax(y, y0);
+    double xn = x + dxdy * dy, d = dy * dir;
+    double xa = fmin(x, xn), xb = fmax(x, xn), xaf = floor(xa), xbc = ceil(xb);
+    int ia = (int)xaf, ib = (int)xbc;
+    if (ib <= ia + 1) {
+      double xm = 0.5 * (x + xn) - xaf;
+      row[ia] += (float)(d - d * xm);
+      row[ia + 1] += (float)(d * xm);
+    } else {
+      double sl = 1 / (xb - xa), fa = xa - xaf, fb = xb - xbc + 1;
+      double a0 = 0.5 * sl * (1 - fa) * (1 - fa), am = 0.5 * sl * fb * fb;
+      row[ia] += (float)(d * a0);
+      if (ib == ia + 2) {
+        row[ia + 1] += (float)(d * (1 - a0 - am));
+      } else {
+        double a1 = sl * (1.5 - fa), a2 = a1 + (ib - ia - 3) * sl;
+        row[ia + 1] += (float)(d * (a1 - a0));
+        for (int xi = ia + 2; xi < ib - 1; xi++)
+          row[xi] += (float)(d * sl);
+        row[ib - 1] += (float)(d * (1 - a2 - am));
+      }
+      row[ib] += (float)(d * am);
+    }
+    x = xn;
+  }
+}
+
+/*
+ * One label's glyphs into the label mask (row stride ts, mw x mh): the
+ * cached outlines placed, turned and moved as Cairo would draw the text,
+ * then filled by exact area coverage (non-zero, as the sum of windings
+ * clamped to one) into a buffer the size of the label, and merged into
+ * the mask by the larger coverage. Cairo's own fill of glyph paths cost
+ * several times as much, and text drawn under a rotated matrix made it
+ * build a font and load every outline anew for each angle. Records the
+ * pixels written in c->ink.
+ */
+static tgis_status label_raster(frame *fr, cand *c, const label_font *lf, uint8_t *mdata, int ts,
+                                int mw, int mh)
+{
+  tgis_render_scratch *r = fr->r;
+  double s = fr->scale, size = lf->size * s;
   double tx = (c->cx - fr->ox) * s + LMARGIN, ty = (c->cy - fr->oy) * s + LMARGIN;
   double ox = -c->tw * s / 2, oy = (lf->ascent - lf->descent) * s / 2;
-  for (int k = 0; k < 4; k++) {
-    double px = ox + c->ink[k & 1 ? 2 : 0] * s, py = oy + c->ink[k & 2 ? 3 : 1] * s;
-    double dx = tx + c->cosa * px - c->sina * py, dy = ty + c->sina * px + c->cosa * py;
-    x0 = fmin(x0, dx);
-    y0 = fmin(y0, dy);
-    x1 = fmax(x1, dx);
-    y1 = fmax(y1, dy);
+  double ang = c->sina != 0 ? atan2(c->sina, c->cosa) : 0, ca = cos(ang), sa = sin(ang);
+  double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+  cairo_scaled_font_t *sf = cairo_get_scaled_font(r->lcr);
+  cairo_glyph_t *glyphs = NULL;
+  int ng = 0, aw, ah, bx, by;
+  size_t np = 0;
+  tgis_status st = TGIS_OK;
+
+  c->ink[0] = c->ink[1] = 0;
+  c->ink[2] = c->ink[3] = -1;
+  if (cairo_scaled_font_text_to_glyphs(sf, 0, 0, c->textp, -1, &glyphs, &ng, NULL, NULL, NULL))
+    return TGIS_ENOMEM;
+  for (int k = 0; k < ng; k++) {
+    const double *g;
+    size_t n;
+    if ((st = glyph_outline(&g, &n, r, lf->bold, size, glyphs[k].index)))
+      goto done;
+    if (reserve(r->ctx, &r->lpts, &r->cap_lpts, 2 * (np + n), sizeof *r->lpts)) {
+      st = TGIS_ENOMEM;
+      goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+      double *q = r->lpts + 2 * (np + i);
+      double ux = ox + glyphs[k].x + g[2 * i], uy = oy + glyphs[k].y + g[2 * i + 1];
+      if (isnan(g[2 * i])) {
+        q[0] = q[1] = NAN;
+        continue;
+      }
+      q[0] = tx + ca * ux - sa * uy;
+      q[1] = ty + sa * ux + ca * uy;
+      minx = fmin(minx, q[0]);
+      maxx = fmax(maxx, q[0]);
+      miny = fmin(miny, q[1]);
+      maxy = fmax(maxy, q[1]);
+    }
+    np += n;
   }
-  out->x0 = x0 > 2 ? (x0 < mw ? ifloor(x0) - 2 : mw) : 0;
-  out->y0 = y0 > 2 ? (y0 < mh ? ifloor(y0) - 2 : mh) : 0;
-  out->x1 = x1 < mw - 3 ? (x1 > 0 ? ifloor(x1) + 2 : -1) : mw - 1;
-  out->y1 = y1 < mh - 3 ? (y1 > 0 ? ifloor(y1) + 2 : -1) : mh - 1;
+  if (np == 0 || !(maxx > minx) || !(maxy > miny))
+    goto done;
+  /* The buffer: whole pixels around the outline, a column spare. */
+  bx = ifloor(minx);
+  by = ifloor(miny);
+  aw = ifloor(maxx) - bx + 3;
+  ah = (int)ceil(maxy) - by + 1;
+  if (reserve(r->ctx, &r->acc, &r->cap_acc, (size_t)aw * (size_t)ah, sizeof *r->acc)) {
+    st = TGIS_ENOMEM;
+    goto done;
+  }
+  memset(r->acc, 0, (size_t)aw * (size_t)ah * sizeof *r->acc);
+  for (size_t i = 0, first = 0; i < np; i++) {
+    const double *p = r->lpts + 2 * i;
+    if (isnan(p[0])) {
+      first = i + 1;
+      continue;
+    }
+    /* The edge to the next point, or back to the contour's first. */
+    const double *q = isnan(p[2]) ? r->lpts + 2 * first : p + 2;
+    acc_line(r->acc, aw, p[0] - bx, p[1] - by, q[0] - bx, q[1] - by);
+  }
+  c->ink[0] = bx > 0 ? bx : 0;
+  c->ink[1] = by > 0 ? by : 0;
+  c->ink[2] = bx + aw - 1 < mw - 1 ? bx + aw - 1 : mw - 1;
+  c->ink[3] = by + ah - 1 < mh - 1 ? by + ah - 1 : mh - 1;
+  for (int y = c->ink[1]; y <= c->ink[3]; y++) {
+    const float *a = r->acc + (size_t)(y - by) * (size_t)aw;
+    uint8_t *m = mdata + (size_t)y * (size_t)ts;
+    float sum = 0;
+    for (int x = 0; x < aw; x++) {
+      float v;
+      sum += a[x];
+      v = fminf(fabsf(sum), 1.0f);
+      if (x + bx >= c->ink[0] && x + bx <= c->ink[2]) {
+        uint8_t cov = (uint8_t)(v * 255.0f + 0.5f);
+        m[x + bx] = cov > m[x + bx] ? cov : m[x + bx];
+      }
+    }
+  }
+done:
+  cairo_glyph_free(glyphs);
+  return st;
 }
 
 /* The halo's coverage over box bb: the largest text coverage within the
@@ -1398,8 +1618,8 @@ static void halo_spread(uint8_t *out, int ostride, const uint8_t *tm, int ts, co
 }
 
 /*
- * Labels of one layer: Cairo fills all their glyph outlines into an A8
- * mask at once; each label's halo is that mask dilated by the halo width
+ * Labels of one layer: their glyphs are filled into an A8 mask; each
+ * label's halo is that mask dilated by the halo width
  * (the largest coverage within a small disc), composited under the text.
  * Stroking glyph outlines for the halo cost Cairo more than everything
  * else a label needs.
@@ -1411,6 +1631,7 @@ static tgis_status draw_labels(frame *fr)
   double s = fr->scale;
   int w = r->sw, h = r->sh;
   int mw = cairo_image_surface_get_width(r->lmask), mh = cairo_image_surface_get_height(r->lmask);
+  tgis_status st;
   if (hair_buffer(r))
     return TGIS_ENOMEM;
   for (size_t li = 0; li < fr->style->n_layers; li++) {
@@ -1421,29 +1642,23 @@ static tgis_status draw_labels(frame *fr)
     if (!r->ls[li].label)
       continue;
     lf = &r->fonts[r->ls[li].font];
-    cairo_new_path(lc);
+    cairo_identity_matrix(lc);
     cairo_set_font_face(lc, r->face[lf->bold ? 1 : 0]);
     cairo_set_font_size(lc, lf->size * s);
-    for (size_t i = 0; i < r->n_cands; i++) {
-      const cand *c = &r->cands[i];
-      if (!c->drawn || c->layer != li)
-        continue;
-      cairo_identity_matrix(lc);
-      cairo_translate(lc, (c->cx - fr->ox) * s + LMARGIN, (c->cy - fr->oy) * s + LMARGIN);
-      if (c->sina != 0)
-        cairo_rotate(lc, atan2(c->sina, c->cosa));
-      cairo_move_to(lc, -c->tw * s / 2, (lf->ascent - lf->descent) * s / 2);
-      cairo_text_path(lc, c->textp);
-      r->stats.labels++;
-      any = 1;
-    }
-    cairo_identity_matrix(lc);
-    if (!any)
-      continue;
-    cairo_fill(lc);
     cairo_surface_flush(r->lmask);
     ts = cairo_image_surface_get_stride(r->lmask);
     mdata = cairo_image_surface_get_data(r->lmask);
+    for (size_t i = 0; i < r->n_cands; i++) {
+      cand *c = &r->cands[i];
+      if (!c->drawn || c->layer != li)
+        continue;
+      if ((st = label_raster(fr, c, lf, mdata, ts, mw, mh)))
+        return st;
+      r->stats.labels++;
+      any = 1;
+    }
+    if (!any)
+      continue;
     /* tm: the image's pixel (0, 0); the mask goes LMARGIN beyond it, so
      * a halo at the image's edge sees the glyphs just outside. */
     tm = mdata + (size_t)LMARGIN * (size_t)ts + LMARGIN;
@@ -1499,12 +1714,10 @@ static tgis_status draw_labels(frame *fr)
      * clear where each label's glyphs may be, not the whole mask. */
     for (size_t i = 0; i < r->n_cands; i++) {
       const cand *c = &r->cands[i];
-      hair_box ib;
       if (!c->drawn || c->layer != li)
         continue;
-      label_ink_box(&ib, fr, c, lf, mw, mh);
-      for (int y = ib.y0; y <= ib.y1 && ib.x0 <= ib.x1; y++)
-        memset(mdata + (size_t)y * (size_t)ts + ib.x0, 0, (size_t)(ib.x1 - ib.x0 + 1));
+      for (int y = c->ink[1]; y <= c->ink[3] && c->ink[0] <= c->ink[2]; y++)
+        memset(mdata + (size_t)y * (size_t)ts + c->ink[0], 0, (size_t)(c->ink[2] - c->ink[0] + 1));
     }
     cairo_surface_mark_dirty(r->lmask);
   }
@@ -1564,6 +1777,10 @@ void tgis_render_scratch_free(tgis_render_scratch *r)
   tgis__free(ctx, r->cands);
   tgis__free(ctx, r->text);
   tgis__free(ctx, r->mcache);
+  tgis__free(ctx, r->gcache);
+  tgis__free(ctx, r->gpts);
+  tgis__free(ctx, r->lpts);
+  tgis__free(ctx, r->acc);
   tgis__free(ctx, r->gstart);
   tgis__free(ctx, r->gitems);
   tgis__free(ctx, r);
