@@ -834,6 +834,32 @@ static uint32_t hash_text(const char *s, int font)
   return h;
 }
 
+/* Is s well-formed UTF-8 of characters Cairo accepts? Cairo puts a font
+ * that measured anything else, and a context that drew it, into an error
+ * state for good: every later label of the scratch would vanish. */
+static int utf8_ok(const char *s)
+{
+  const uint8_t *p = (const uint8_t *)s;
+  while (*p) {
+    uint32_t c = *p, min;
+    int n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+    if (n < 0)
+      return 0;
+    min = n == 1 ? 0x80 : n == 2 ? 0x800 : 0x10000;
+    c &= 0x7f >> n;
+    for (int i = 1; i <= n; i++) {
+      if ((p[i] & 0xc0) != 0x80)
+        return 0;
+      c = c << 6 | (p[i] & 0x3f);
+    }
+    if (n && (c < min || c >= 0x110000 || (c & 0xfffff800) == 0xd800 ||
+              (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe))
+      return 0;
+    p += n + 1;
+  }
+  return 1;
+}
+
 static tgis_status add_text(size_t *off, tgis_render_scratch *r, const char *s, size_t n)
 {
   if (reserve(r->ctx, &r->text, &r->cap_text, r->n_text + n + 1, 1))
@@ -970,7 +996,7 @@ static tgis_status add_candidate(frame *fr, size_t li, const tgis_feature_view *
   tgis_status st;
   size_t len;
 
-  if (!text || !text[0] || (len = strlen(text)) > 200 || g->n_points == 0)
+  if (!text || !text[0] || (len = strlen(text)) > 200 || g->n_points == 0 || !utf8_ok(text))
     return TGIS_OK;
   if ((st = measure(&w, r, ls->font, text)))
     return st;
@@ -1525,8 +1551,14 @@ static tgis_status label_raster(frame *fr, cand *c, const label_font *lf, uint8_
 
   c->ink[0] = c->ink[1] = 0;
   c->ink[2] = c->ink[3] = -1;
-  if (cairo_scaled_font_text_to_glyphs(sf, 0, 0, c->textp, -1, &glyphs, &ng, NULL, NULL, NULL))
+  switch (cairo_scaled_font_text_to_glyphs(sf, 0, 0, c->textp, -1, &glyphs, &ng, NULL, NULL, NULL)) {
+  case CAIRO_STATUS_SUCCESS:
+    break;
+  case CAIRO_STATUS_NO_MEMORY:
     return TGIS_ENOMEM;
+  default:
+    return TGIS_OK;   /* text the font cannot map: nothing to draw */
+  }
   for (int k = 0; k < ng; k++) {
     const double *g;
     size_t n;
