@@ -1495,12 +1495,14 @@ static void acc_line(float *acc, int aw, double x0, double y0, double x1, double
   }
   dxdy = (x1 - x0) / (y1 - y0);
   x = x0;
-  for (int y = (int)y0, ye = (int)ceil(y1); y < ye; y++) {
+  /* Coordinates are not negative here: truncation is floor. */
+  for (int y = (int)y0, ye = -ifloor(-y1); y < ye; y++) {
     float *row = acc + (size_t)y * (size_t)aw;
-    double dy = fmin(y + 1, y1) - fmax(y, y0);
+    double dy = (y + 1 < y1 ? y + 1 : y1) - (y > y0 ? y : y0);
     double xn = x + dxdy * dy, d = dy * dir;
-    double xa = fmin(x, xn), xb = fmax(x, xn), xaf = floor(xa), xbc = ceil(xb);
-    int ia = (int)xaf, ib = (int)xbc;
+    double xa = x < xn ? x : xn, xb = x < xn ? xn : x;
+    int ia = (int)xa, ib = -ifloor(-xb);
+    double xaf = ia, xbc = ib;
     if (ib <= ia + 1) {
       double xm = 0.5 * (x + xn) - xaf;
       row[ia] += (float)(d - d * xm);
@@ -1577,10 +1579,10 @@ static tgis_status label_raster(frame *fr, cand *c, const label_font *lf, uint8_
       }
       q[0] = tx + ca * ux - sa * uy;
       q[1] = ty + sa * ux + ca * uy;
-      minx = fmin(minx, q[0]);
-      maxx = fmax(maxx, q[0]);
-      miny = fmin(miny, q[1]);
-      maxy = fmax(maxy, q[1]);
+      minx = q[0] < minx ? q[0] : minx;
+      maxx = q[0] > maxx ? q[0] : maxx;
+      miny = q[1] < miny ? q[1] : miny;
+      maxy = q[1] > maxy ? q[1] : maxy;
     }
     np += n;
   }
@@ -1614,14 +1616,16 @@ static tgis_status label_raster(frame *fr, cand *c, const label_font *lf, uint8_
     const float *a = r->acc + (size_t)(y - by) * (size_t)aw;
     uint8_t *m = mdata + (size_t)y * (size_t)ts;
     float sum = 0;
-    for (int x = 0; x < aw; x++) {
-      float v;
+    int x = 0;
+    for (; x < c->ink[0] - bx; x++)
       sum += a[x];
-      v = fminf(fabsf(sum), 1.0f);
-      if (x + bx >= c->ink[0] && x + bx <= c->ink[2]) {
-        uint8_t cov = (uint8_t)(v * 255.0f + 0.5f);
-        m[x + bx] = cov > m[x + bx] ? cov : m[x + bx];
-      }
+    for (; x <= c->ink[2] - bx; x++) {
+      float v;
+      uint8_t cov;
+      sum += a[x];
+      v = sum < 0 ? -sum : sum;
+      cov = v >= 1.0f ? 255 : (uint8_t)(v * 255.0f + 0.5f);
+      m[x + bx] = cov > m[x + bx] ? cov : m[x + bx];
     }
   }
 done:
