@@ -52,6 +52,7 @@ enum { PASS_FILL, PASS_CASING, PASS_STROKE, PASS_SYMBOL, N_PASS };
 #define HAIRLINE 1.5         /* device px: strokes up to this are hairlines */
 #define LMARGIN 16           /* label mask beyond the image: the widest halo */
 #define GLYPH_POOL_MAX (1u << 20)   /* cached outline points before starting over */
+#define ADVANCE_MAX (1u << 16)      /* cached character advances before starting over */
 
 typedef struct rring {
   uint32_t off, n;           /* points in pts[2*off ..] */
@@ -101,6 +102,13 @@ typedef struct mentry {
   double width;
 } mentry;
 
+typedef struct aentry {
+  double size;               /* font size at scale 1; 0 = empty */
+  uint32_t cp;               /* a character */
+  int bold;
+  double advance;
+} aentry;
+
 typedef struct gentry {
   double size;               /* font size in device px; 0 = empty */
   unsigned long index;       /* glyph index in the face */
@@ -146,6 +154,8 @@ struct tgis_render_scratch {
   size_t n_text, cap_text;
   mentry *mcache;
   size_t mcap, mcount;
+  aentry *acache;            /* character advances, kept across renders */
+  size_t acap, acount;
   gentry *gcache;            /* glyph outlines, kept across renders */
   size_t gcap, gcount;
   double *gpts;              /* their points; NAN, NAN ends a contour */
@@ -910,12 +920,57 @@ static tgis_status font_for(int *out, tgis_render_scratch *r, double size, int b
   return TGIS_OK;
 }
 
+/* The advance of the character cp, UTF-8 bytes u[0 .. n), in a label
+ * font: measured by Cairo once per scratch, face, size and character. */
+static tgis_status char_advance(double *adv, tgis_render_scratch *r, const label_font *lf,
+                                uint32_t cp, const char *u, size_t n)
+{
+  uint32_t h = (cp * 2654435761u) ^ (uint32_t)(lf->size * 64) ^ (uint32_t)lf->bold;
+  size_t mask, i;
+  cairo_text_extents_t te;
+  char one[5];
+  if (r->acount * 2 >= r->acap || r->acount >= ADVANCE_MAX) {
+    /* Start over rather than rehash: a few texts refill it. */
+    size_t cap = r->acount < ADVANCE_MAX ? (r->acap ? r->acap * 2 : 256) : r->acap;
+    if (cap != r->acap) {
+      aentry *e = tgis__realloc(r->ctx, r->acache, cap * sizeof *e);
+      if (!e)
+        return TGIS_ENOMEM;
+      r->acache = e;
+      r->acap = cap;
+    }
+    for (i = 0; i < r->acap; i++)
+      r->acache[i].size = 0;
+    r->acount = 0;
+  }
+  mask = r->acap - 1;
+  h ^= h >> 16;
+  for (i = h & mask; r->acache[i].size != 0; i = (i + 1) & mask) {
+    const aentry *e = &r->acache[i];
+    if (e->cp == cp && e->size == lf->size && e->bold == lf->bold) {
+      *adv = e->advance;
+      return TGIS_OK;
+    }
+  }
+  memcpy(one, u, n);
+  one[n] = '\0';
+  /* One glyph at x = 0: its extents' advance is the glyph's advance, the
+   * very number Cairo adds up in cairo_scaled_font_text_extents. */
+  cairo_scaled_font_text_extents(lf->sf, one, &te);
+  r->acache[i].size = lf->size;
+  r->acache[i].cp = cp;
+  r->acache[i].bold = lf->bold;
+  r->acache[i].advance = te.x_advance;
+  r->acount++;
+  *adv = te.x_advance;
+  return TGIS_OK;
+}
+
 /* Width of a text at scale 1, measured once per render and text. */
 static tgis_status measure(double *w, tgis_render_scratch *r, int font, const char *s)
 {
   uint32_t h = hash_text(s, font);
   size_t mask, i;
-  cairo_text_extents_t te;
   tgis_status st;
   if (r->mcount * 2 >= r->mcap) {
     size_t cap = r->mcap ? r->mcap * 2 : 256;
@@ -943,14 +998,32 @@ static tgis_status measure(double *w, tgis_render_scratch *r, int font, const ch
       return TGIS_OK;
     }
   }
-  cairo_scaled_font_text_extents(r->fonts[font].sf, s, &te);
+  {
+    /* Cairo's text extents add the glyphs' advances from x = 0, left to
+     * right, as here: the same sum, without mapping the text to glyphs
+     * and looking each one up again for every text. s is UTF-8 (see
+     * utf8_ok). */
+    const uint8_t *p = (const uint8_t *)s;
+    double x = 0, a;
+    while (*p) {
+      uint32_t cp = *p;
+      size_t n = cp < 0x80 ? 1 : cp < 0xe0 ? 2 : cp < 0xf0 ? 3 : 4;
+      cp &= n == 1 ? 0x7f : 0x7f >> n;
+      for (size_t k = 1; k < n; k++)
+        cp = cp << 6 | (p[k] & 0x3f);
+      if ((st = char_advance(&a, r, &r->fonts[font], cp, (const char *)p, n)))
+        return st;
+      x += a;
+      p += n;
+    }
+    *w = x;
+  }
   r->mcache[i].hash = h;
   r->mcache[i].font = font;
-  r->mcache[i].width = te.x_advance;
+  r->mcache[i].width = *w;
   if ((st = add_text(&r->mcache[i].text, r, s, strlen(s))))
     return st;
   r->mcount++;
-  *w = te.x_advance;
   return TGIS_OK;
 }
 
@@ -1813,6 +1886,7 @@ void tgis_render_scratch_free(tgis_render_scratch *r)
   tgis__free(ctx, r->cands);
   tgis__free(ctx, r->text);
   tgis__free(ctx, r->mcache);
+  tgis__free(ctx, r->acache);
   tgis__free(ctx, r->gcache);
   tgis__free(ctx, r->gpts);
   tgis__free(ctx, r->lpts);
