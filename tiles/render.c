@@ -1707,8 +1707,9 @@ done:
 }
 
 /* The halo's coverage over box bb: the largest text coverage within the
- * disc offsets off[], a row of the box at a time so that the byte maxima
- * run over contiguous memory (and vectorise). */
+ * disc offsets off[], a row of the box and an offset at a time, so the
+ * inner loop is a byte maximum over contiguous memory with no index
+ * arithmetic. */
 static void halo_spread(uint8_t *out, int ostride, const uint8_t *tm, int ts, const hair_box *bb,
                         int (*off)[2], int noff)
 {
