@@ -1112,6 +1112,138 @@ static void test_render__overlapping_labels_draw_one(void)
   fixture_free(&f);
 }
 
+/* Glyphs beyond the image or a label's box stay in the renderer's label
+ * mask until it clears them: a scratch that drew other tiles (labels
+ * crossing their edges, rotated, at @2x) renders a tile exactly as a new
+ * scratch does. */
+static void test_render__labels_leave_no_trace_in_the_scratch(void)
+{
+  fixture f;
+  tgis_render_scratch *used = NULL, *fresh = NULL;
+  tgis_render_options o = TGIS_RENDER_OPTIONS_INIT;
+  tgis_image a, b;
+  uint8_t *first = NULL;
+  ASSERT_OK_CTX(f.ctx, fixture_init(&f));
+  ASSERT_OK_CTX(f.ctx, tgis_render_scratch_new(&used, f.ctx));
+  ASSERT_OK_CTX(f.ctx, tgis_render_scratch_new(&fresh, f.ctx));
+  ASSERT_OK_CTX(f.ctx, tgis_render_tile(&a, fresh, f.style, &f.src, f.z, f.x + 1, f.y, NULL));
+  ASSERT(tgis_render_last_stats(fresh)->labels >= 1);
+  first = copy_pixels(&a);
+  ASSERT(first != NULL);
+  ASSERT_OK_CTX(f.ctx, tgis_render_tile(&b, used, f.style, &f.src, f.z, f.x, f.y, NULL));
+  ASSERT(tgis_render_last_stats(used)->labels >= 4);
+  o.scale = 2;
+  ASSERT_OK_CTX(f.ctx, tgis_render_tile(&b, used, f.style, &f.src, f.z, f.x, f.y, &o));
+  ASSERT_OK_CTX(f.ctx, tgis_render_tile(&b, used, f.style, &f.src, f.z, f.x + 1, f.y, NULL));
+  ASSERT_EQ(b.height, a.height);
+  for (int y = 0; y < b.height; y++)
+    ASSERT_EQ(memcmp(first + (size_t)y * a.stride, b.rgba + (size_t)y * b.stride, 4 * (size_t)b.width), 0);
+  free(first);
+  /* A name across the east edge, then another at the same place: the
+   * first one's glyphs beyond the edge must not show in the second's
+   * halo. */
+  {
+    static const char *const names[] = { "Birinchi poliklinika WWW", "Ikki ill" };
+    const char *fk[] = { "kind", "name" };
+    tgis_source_mem *m[2] = { NULL, NULL };
+    tgis_tile_source src[2];
+    tgis_geombuf g;
+    tgis_extent bb;
+    tgis_render_tile_bounds(&bb, f.z, f.x, f.y);
+    tgis_geombuf_init(&g, f.ctx);
+    for (int i = 0; i < 2; i++) {
+      const char *v[] = { "polyclinic", names[i] };
+      double px = (bb.maxx - bb.minx) / 256;
+      ASSERT_OK_CTX(f.ctx, tgis_source_mem_new(&m[i], f.ctx));
+      ASSERT_OK_CTX(f.ctx, add_pt(m[i], &g, "facilities", 1, bb.maxx - 12 * px, bb.maxy - 120 * px,
+                                  2, fk, v));
+      ASSERT_OK_CTX(f.ctx, tgis_source_mem_index(m[i]));
+      src[i] = tgis_source_mem_source(m[i]);
+    }
+    tgis_geombuf_free(&g);
+    ASSERT_OK_CTX(f.ctx, tgis_render_tile(&a, fresh, f.style, &src[1], f.z, f.x, f.y, NULL));
+    ASSERT_EQ(tgis_render_last_stats(fresh)->labels, 1);
+    first = copy_pixels(&a);
+    ASSERT(first != NULL);
+    ASSERT_OK_CTX(f.ctx, tgis_render_tile(&b, used, f.style, &src[0], f.z, f.x, f.y, NULL));
+    ASSERT_EQ(tgis_render_last_stats(used)->labels, 1);
+    ASSERT_OK_CTX(f.ctx, tgis_render_tile(&b, used, f.style, &src[1], f.z, f.x, f.y, NULL));
+    for (int y = 0; y < b.height; y++)
+      ASSERT_EQ(memcmp(first + (size_t)y * a.stride, b.rgba + (size_t)y * b.stride, 4 * (size_t)b.width), 0);
+    free(first);
+    tgis_source_mem_free(m[0]);
+    tgis_source_mem_free(m[1]);
+  }
+  tgis_render_scratch_free(used);
+  tgis_render_scratch_free(fresh);
+  fixture_free(&f);
+}
+
+/* Text pixels (dark, opaque) in a tile. */
+static long dark_pixels(const tgis_image *img)
+{
+  long n = 0;
+  for (int y = 0; y < img->height; y++)
+    for (int x = 0; x < img->width; x++) {
+      const uint8_t *p = img->rgba + (size_t)y * img->stride + 4 * (size_t)x;
+      n += p[3] > 200 && p[0] < 110 && p[1] < 110 && p[2] < 110;
+    }
+  return n;
+}
+
+/* Names the font cannot draw (blanks only, a private-use character, bytes
+ * that are not UTF-8) draw nothing harmful, and the scratch still draws
+ * the labels of the next tile as a new one would. */
+static void test_render__odd_label_text(void)
+{
+  static const char *const names[] = { "   ", "\xee\x80\x80\xee\x80\x81 x", "bad \xff\xfe name",
+                                       "\xc3", "ok \xe2\x80\x8b name" };
+  fixture f;
+  tgis_render_scratch *r = NULL, *fresh = NULL;
+  tgis_image img;
+  tgis_geombuf g;
+  tgis_extent b;
+  tgis_source_mem *odd = NULL;
+  tgis_tile_source src;
+  const char *fk[] = { "kind", "name" };
+  long want, got;
+  uint8_t *ref = NULL;
+  ASSERT_OK_CTX(f.ctx, fixture_init(&f));
+  ASSERT_OK_CTX(f.ctx, tgis_source_mem_new(&odd, f.ctx));
+  tgis_render_tile_bounds(&b, f.z, f.x, f.y);
+  tgis_geombuf_init(&g, f.ctx);
+  for (int i = 0; i < 5; i++) {
+    const char *v[] = { "polyclinic", names[i] };
+    double px = (b.maxx - b.minx) / 256;
+    ASSERT_OK_CTX(f.ctx, add_pt(odd, &g, "facilities", 1 + i, b.minx + 40 * px,
+                                b.maxy - (30 + 45 * i) * px, 2, fk, v));
+  }
+  tgis_geombuf_free(&g);
+  ASSERT_OK_CTX(f.ctx, tgis_source_mem_index(odd));
+  src = tgis_source_mem_source(odd);
+  ASSERT_OK_CTX(f.ctx, tgis_render_scratch_new(&r, f.ctx));
+  ASSERT_OK_CTX(f.ctx, tgis_render_scratch_new(&fresh, f.ctx));
+  ASSERT_OK_CTX(f.ctx, tgis_render_tile(&img, r, f.style, &src, f.z, f.x, f.y, NULL));
+  /* The three names in UTF-8 are placed; the two others are no labels. */
+  ASSERT_EQ(tgis_render_last_stats(r)->label_candidates, 3);
+  ASSERT_EQ(tgis_render_last_stats(r)->labels, 3);
+  ASSERT_OK_CTX(f.ctx, tgis_render_tile(&img, fresh, f.style, &f.src, f.z, f.x, f.y, NULL));
+  want = dark_pixels(&img);
+  ref = copy_pixels(&img);
+  ASSERT(ref != NULL);
+  ASSERT_OK_CTX(f.ctx, tgis_render_tile(&img, r, f.style, &f.src, f.z, f.x, f.y, NULL));
+  got = dark_pixels(&img);
+  ASSERT(want > 100);
+  ASSERT_EQ(got, want);
+  for (int y = 0; y < img.height; y++)
+    ASSERT_EQ(memcmp(ref + (size_t)y * img.stride, img.rgba + (size_t)y * img.stride, 4 * (size_t)img.width), 0);
+  free(ref);
+  tgis_render_scratch_free(r);
+  tgis_render_scratch_free(fresh);
+  tgis_source_mem_free(odd);
+  fixture_free(&f);
+}
+
 /* ---- @2x ----------------------------------------------------------------- */
 
 static void test_render__scale_2_has_the_same_content(void)
@@ -1526,6 +1658,8 @@ int main(void)
   RUN(test_render__edge_label_same_in_both_tiles);
   RUN(test_render__crowded_labels_agree_across_tiles);
   RUN(test_render__overlapping_labels_draw_one);
+  RUN(test_render__labels_leave_no_trace_in_the_scratch);
+  RUN(test_render__odd_label_text);
   RUN(test_render__scale_2_has_the_same_content);
   RUN(test_render__png_roundtrip);
   RUN(test_render__tile_png_matches_rgba);

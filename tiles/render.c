@@ -53,6 +53,8 @@ enum { PASS_FILL, PASS_CASING, PASS_STROKE, PASS_SYMBOL, N_PASS };
 #define FONT_FAMILY "DejaVu Sans"
 #define HAIRLINE 1.5         /* device px: strokes up to this are hairlines */
 #define LMARGIN 16           /* label mask beyond the image: the widest halo */
+#define GLYPH_POOL_MAX (1u << 20)   /* cached outline points before starting over */
+#define ADVANCE_MAX (1u << 16)      /* cached character advances before starting over */
 
 typedef struct rring {
   uint32_t off, n;           /* points in pts[2*off ..] */
@@ -92,6 +94,7 @@ typedef struct cand {
   const char *textp;         /* resolved once the pool stops moving */
   int font;
   int drawn;
+  int ink[4];                /* x0, y0, x1, y1: label mask pixels it drew */
 } cand;
 
 typedef struct mentry {
@@ -100,6 +103,20 @@ typedef struct mentry {
   int font;
   double width;
 } mentry;
+
+typedef struct aentry {
+  double size;               /* font size at scale 1; 0 = empty */
+  uint32_t cp;               /* a character */
+  int bold;
+  double advance;
+} aentry;
+
+typedef struct gentry {
+  double size;               /* font size in device px; 0 = empty */
+  unsigned long index;       /* glyph index in the face */
+  int bold;
+  size_t off, n;             /* points gpts[2*off ..] */
+} gentry;
 
 typedef struct layer_state {
   int draw, label;           /* active at this zoom */
@@ -142,6 +159,16 @@ struct tgis_render_scratch {
   size_t n_text, cap_text;
   mentry *mcache;
   size_t mcap, mcount;
+  aentry *acache;            /* character advances, kept across renders */
+  size_t acap, acount;
+  gentry *gcache;            /* glyph outlines, kept across renders */
+  size_t gcap, gcount;
+  double *gpts;              /* their points; NAN, NAN ends a contour */
+  size_t n_gpts, cap_gpts;
+  double *lpts;              /* one label's outline in mask pixels */
+  size_t cap_lpts;
+  float *acc;                /* one label's coverage accumulation */
+  size_t cap_acc;
   uint32_t *gstart, *gitems;
   size_t cap_gstart, cap_gitems;
   cairo_font_face_t *face[2];
@@ -900,6 +927,32 @@ static uint32_t hash_text(const char *s, int font)
   return h;
 }
 
+/* Is s well-formed UTF-8 of characters Cairo accepts? Cairo puts a font
+ * that measured anything else, and a context that drew it, into an error
+ * state for good: every later label of the scratch would vanish. */
+static int utf8_ok(const char *s)
+{
+  const uint8_t *p = (const uint8_t *)s;
+  while (*p) {
+    uint32_t c = *p, min;
+    int n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+    if (n < 0)
+      return 0;
+    min = n == 1 ? 0x80 : n == 2 ? 0x800 : 0x10000;
+    c &= 0x7f >> n;
+    for (int i = 1; i <= n; i++) {
+      if ((p[i] & 0xc0) != 0x80)
+        return 0;
+      c = c << 6 | (p[i] & 0x3f);
+    }
+    if (n && (c < min || c >= 0x110000 || (c & 0xfffff800) == 0xd800 ||
+              (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe))
+      return 0;
+    p += n + 1;
+  }
+  return 1;
+}
+
 static tgis_status add_text(size_t *off, tgis_render_scratch *r, const char *s, size_t n)
 {
   if (reserve(r->ctx, &r->text, &r->cap_text, r->n_text + n + 1, 1))
@@ -950,12 +1003,57 @@ static tgis_status font_for(int *out, tgis_render_scratch *r, double size, int b
   return TGIS_OK;
 }
 
+/* The advance of the character cp, UTF-8 bytes u[0 .. n), in a label
+ * font: measured by Cairo once per scratch, face, size and character. */
+static tgis_status char_advance(double *adv, tgis_render_scratch *r, const label_font *lf,
+                                uint32_t cp, const char *u, size_t n)
+{
+  uint32_t h = (cp * 2654435761u) ^ (uint32_t)(lf->size * 64) ^ (uint32_t)lf->bold;
+  size_t mask, i;
+  cairo_text_extents_t te;
+  char one[5];
+  if (r->acount * 2 >= r->acap || r->acount >= ADVANCE_MAX) {
+    /* Start over rather than rehash: a few texts refill it. */
+    size_t cap = r->acount < ADVANCE_MAX ? (r->acap ? r->acap * 2 : 256) : r->acap;
+    if (cap != r->acap) {
+      aentry *e = tgis__realloc(r->ctx, r->acache, cap * sizeof *e);
+      if (!e)
+        return TGIS_ENOMEM;
+      r->acache = e;
+      r->acap = cap;
+    }
+    for (i = 0; i < r->acap; i++)
+      r->acache[i].size = 0;
+    r->acount = 0;
+  }
+  mask = r->acap - 1;
+  h ^= h >> 16;
+  for (i = h & mask; r->acache[i].size != 0; i = (i + 1) & mask) {
+    const aentry *e = &r->acache[i];
+    if (e->cp == cp && e->size == lf->size && e->bold == lf->bold) {
+      *adv = e->advance;
+      return TGIS_OK;
+    }
+  }
+  memcpy(one, u, n);
+  one[n] = '\0';
+  /* One glyph at x = 0: its extents' advance is the glyph's advance, the
+   * very number Cairo adds up in cairo_scaled_font_text_extents. */
+  cairo_scaled_font_text_extents(lf->sf, one, &te);
+  r->acache[i].size = lf->size;
+  r->acache[i].cp = cp;
+  r->acache[i].bold = lf->bold;
+  r->acache[i].advance = te.x_advance;
+  r->acount++;
+  *adv = te.x_advance;
+  return TGIS_OK;
+}
+
 /* Width of a text at scale 1, measured once per render and text. */
 static tgis_status measure(double *w, tgis_render_scratch *r, int font, const char *s)
 {
   uint32_t h = hash_text(s, font);
   size_t mask, i;
-  cairo_text_extents_t te;
   tgis_status st;
   if (r->mcount * 2 >= r->mcap) {
     size_t cap = r->mcap ? r->mcap * 2 : 256;
@@ -983,14 +1081,32 @@ static tgis_status measure(double *w, tgis_render_scratch *r, int font, const ch
       return TGIS_OK;
     }
   }
-  cairo_scaled_font_text_extents(r->fonts[font].sf, s, &te);
+  {
+    /* Cairo's text extents add the glyphs' advances from x = 0, left to
+     * right, as here: the same sum, without mapping the text to glyphs
+     * and looking each one up again for every text. s is UTF-8 (see
+     * utf8_ok). */
+    const uint8_t *p = (const uint8_t *)s;
+    double x = 0, a;
+    while (*p) {
+      uint32_t cp = *p;
+      size_t n = cp < 0x80 ? 1 : cp < 0xe0 ? 2 : cp < 0xf0 ? 3 : 4;
+      cp &= n == 1 ? 0x7f : 0x7f >> n;
+      for (size_t k = 1; k < n; k++)
+        cp = cp << 6 | (p[k] & 0x3f);
+      if ((st = char_advance(&a, r, &r->fonts[font], cp, (const char *)p, n)))
+        return st;
+      x += a;
+      p += n;
+    }
+    *w = x;
+  }
   r->mcache[i].hash = h;
   r->mcache[i].font = font;
-  r->mcache[i].width = te.x_advance;
+  r->mcache[i].width = *w;
   if ((st = add_text(&r->mcache[i].text, r, s, strlen(s))))
     return st;
   r->mcount++;
-  *w = te.x_advance;
   return TGIS_OK;
 }
 
@@ -1036,7 +1152,7 @@ static tgis_status add_candidate(frame *fr, size_t li, const tgis_feature_view *
   tgis_status st;
   size_t len;
 
-  if (!text || !text[0] || (len = strlen(text)) > 200 || g->n_points == 0)
+  if (!text || !text[0] || (len = strlen(text)) > 200 || g->n_points == 0 || !utf8_ok(text))
     return TGIS_OK;
   if ((st = measure(&w, r, ls->font, text)))
     return st;
@@ -1425,9 +1541,278 @@ static tgis_status place_labels(frame *fr)
   return TGIS_OK;
 }
 
+/* The outline of a glyph of the face (bold or not) at a size in device
+ * pixels, flattened by Cairo at the label context's tolerance, with the
+ * glyph's origin at (0, 0): *pts until the next call. Cached in the
+ * scratch, as loading an outline costs more than drawing it. */
+static tgis_status glyph_outline(const double **pts, size_t *n, tgis_render_scratch *r, int bold,
+                                 double size, unsigned long index)
+{
+  cairo_t *lc = r->lcr;
+  cairo_glyph_t g = { index, 0, 0 };
+  cairo_path_t *path;
+  size_t mask, i, need;
+  uint64_t sb;
+  uint32_t h;
+  memcpy(&sb, &size, sizeof sb);
+  h = (uint32_t)(index * 2654435761u) ^ (uint32_t)(sb >> 32) ^ (uint32_t)sb ^ (uint32_t)bold;
+  h ^= h >> 15;
+  if (r->gcount * 2 >= r->gcap || r->n_gpts > GLYPH_POOL_MAX) {
+    /* Start over rather than rehash: the cache refills in one label. */
+    size_t cap = r->gcount * 2 >= r->gcap && r->n_gpts <= GLYPH_POOL_MAX
+                 ? (r->gcap ? r->gcap * 2 : 512) : r->gcap;
+    if (cap != r->gcap) {
+      gentry *e = tgis__realloc(r->ctx, r->gcache, cap * sizeof *e);
+      if (!e)
+        return TGIS_ENOMEM;
+      r->gcache = e;
+      r->gcap = cap;
+    }
+    for (i = 0; i < r->gcap; i++)
+      r->gcache[i].size = 0;
+    r->gcount = r->n_gpts = 0;
+  }
+  mask = r->gcap - 1;
+  for (i = h & mask; r->gcache[i].size != 0; i = (i + 1) & mask) {
+    const gentry *e = &r->gcache[i];
+    if (e->index == index && e->size == size && e->bold == bold) {
+      *pts = r->gpts + 2 * e->off;
+      *n = e->n;
+      return TGIS_OK;
+    }
+  }
+  cairo_new_path(lc);
+  cairo_glyph_path(lc, &g, 1);
+  path = cairo_copy_path_flat(lc);
+  cairo_new_path(lc);
+  if (!path || path->status != CAIRO_STATUS_SUCCESS) {
+    cairo_path_destroy(path);
+    return TGIS_ENOMEM;
+  }
+  /* At most a point per data slot and an end per contour. */
+  need = r->n_gpts + 2 * (size_t)path->num_data + 2;
+  if (reserve(r->ctx, &r->gpts, &r->cap_gpts, 2 * need, sizeof *r->gpts)) {
+    cairo_path_destroy(path);
+    return TGIS_ENOMEM;
+  }
+  gentry *e = &r->gcache[i];
+  e->off = r->n_gpts;
+  for (int k = 0, open = 0; k < path->num_data; k += path->data[k].header.length) {
+    const cairo_path_data_t *d = &path->data[k];
+    double *q = r->gpts + 2 * r->n_gpts;
+    if (d->header.type == CAIRO_PATH_MOVE_TO || d->header.type == CAIRO_PATH_CLOSE_PATH) {
+      if (open) {
+        q[0] = q[1] = NAN;
+        r->n_gpts++;
+        q += 2;
+      }
+      open = 0;
+    }
+    if (d->header.type == CAIRO_PATH_MOVE_TO || d->header.type == CAIRO_PATH_LINE_TO) {
+      q[0] = d[1].point.x;
+      q[1] = d[1].point.y;
+      r->n_gpts++;
+      open = 1;
+    }
+    if (k + d->header.length >= path->num_data && open) {
+      r->gpts[2 * r->n_gpts] = r->gpts[2 * r->n_gpts + 1] = NAN;
+      r->n_gpts++;
+    }
+  }
+  cairo_path_destroy(path);
+  e->size = size;
+  e->index = index;
+  e->bold = bold;
+  e->n = r->n_gpts - e->off;
+  r->gcount++;
+  *pts = r->gpts + 2 * e->off;
+  *n = e->n;
+  return TGIS_OK;
+}
+
+/* Add the edge (x0, y0)-(x1, y1) to a coverage accumulation of row width
+ * aw: each cell gets the signed area the edge leaves to its right within
+ * the cell's row (the exact-area method of font-rs), so that the running
+ * sum along a row is the pixel's coverage. The caller keeps x within
+ * [0, aw - 2] and y within the rows. */
+static void acc_line(float *acc, int aw, double x0, double y0, double x1, double y1)
+{
+  double dir = 1, dxdy, x;
+  if (y0 == y1)
+    return;
+  if (y0 > y1) {
+    double t = x0;
+    x0 = x1;
+    x1 = t;
+    t = y0;
+    y0 = y1;
+    y1 = t;
+    dir = -1;
+  }
+  dxdy = (x1 - x0) / (y1 - y0);
+  x = x0;
+  /* Coordinates are not negative here: truncation is floor. */
+  for (int y = (int)y0, ye = -ifloor(-y1); y < ye; y++) {
+    float *row = acc + (size_t)y * (size_t)aw;
+    double dy = (y + 1 < y1 ? y + 1 : y1) - (y > y0 ? y : y0);
+    double xn = x + dxdy * dy, d = dy * dir;
+    double xa = x < xn ? x : xn, xb = x < xn ? xn : x;
+    int ia = (int)xa, ib = -ifloor(-xb);
+    double xaf = ia, xbc = ib;
+    if (ib <= ia + 1) {
+      double xm = 0.5 * (x + xn) - xaf;
+      row[ia] += (float)(d - d * xm);
+      row[ia + 1] += (float)(d * xm);
+    } else {
+      double sl = 1 / (xb - xa), fa = xa - xaf, fb = xb - xbc + 1;
+      double a0 = 0.5 * sl * (1 - fa) * (1 - fa), am = 0.5 * sl * fb * fb;
+      row[ia] += (float)(d * a0);
+      if (ib == ia + 2) {
+        row[ia + 1] += (float)(d * (1 - a0 - am));
+      } else {
+        double a1 = sl * (1.5 - fa), a2 = a1 + (ib - ia - 3) * sl;
+        row[ia + 1] += (float)(d * (a1 - a0));
+        for (int xi = ia + 2; xi < ib - 1; xi++)
+          row[xi] += (float)(d * sl);
+        row[ib - 1] += (float)(d * (1 - a2 - am));
+      }
+      row[ib] += (float)(d * am);
+    }
+    x = xn;
+  }
+}
+
 /*
- * Labels of one layer: Cairo fills all their glyph outlines into an A8
- * mask at once; each label's halo is that mask dilated by the halo width
+ * One label's glyphs into the label mask (row stride ts, mw x mh): the
+ * cached outlines placed, turned and moved as Cairo would draw the text,
+ * then filled by exact area coverage (non-zero, as the sum of windings
+ * clamped to one) into a buffer the size of the label, and merged into
+ * the mask by the larger coverage. Cairo's own fill of glyph paths cost
+ * several times as much, and text drawn under a rotated matrix made it
+ * build a font and load every outline anew for each angle. Records the
+ * pixels written in c->ink.
+ */
+static tgis_status label_raster(frame *fr, cand *c, const label_font *lf, uint8_t *mdata, int ts,
+                                int mw, int mh)
+{
+  tgis_render_scratch *r = fr->r;
+  double s = fr->scale, size = lf->size * s;
+  double tx = (c->cx - fr->ox) * s + LMARGIN, ty = (c->cy - fr->oy) * s + LMARGIN;
+  double ox = -c->tw * s / 2, oy = (lf->ascent - lf->descent) * s / 2;
+  double ang = c->sina != 0 ? atan2(c->sina, c->cosa) : 0, ca = cos(ang), sa = sin(ang);
+  double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+  cairo_scaled_font_t *sf = cairo_get_scaled_font(r->lcr);
+  cairo_glyph_t *glyphs = NULL;
+  int ng = 0, aw, ah, bx, by;
+  size_t np = 0;
+  tgis_status st = TGIS_OK;
+
+  c->ink[0] = c->ink[1] = 0;
+  c->ink[2] = c->ink[3] = -1;
+  switch (cairo_scaled_font_text_to_glyphs(sf, 0, 0, c->textp, -1, &glyphs, &ng, NULL, NULL, NULL)) {
+  case CAIRO_STATUS_SUCCESS:
+    break;
+  case CAIRO_STATUS_NO_MEMORY:
+    return TGIS_ENOMEM;
+  default:
+    return TGIS_OK;   /* text the font cannot map: nothing to draw */
+  }
+  for (int k = 0; k < ng; k++) {
+    const double *g;
+    size_t n;
+    if ((st = glyph_outline(&g, &n, r, lf->bold, size, glyphs[k].index)))
+      goto done;
+    if (reserve(r->ctx, &r->lpts, &r->cap_lpts, 2 * (np + n), sizeof *r->lpts)) {
+      st = TGIS_ENOMEM;
+      goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+      double *q = r->lpts + 2 * (np + i);
+      double ux = ox + glyphs[k].x + g[2 * i], uy = oy + glyphs[k].y + g[2 * i + 1];
+      if (isnan(g[2 * i])) {
+        q[0] = q[1] = NAN;
+        continue;
+      }
+      q[0] = tx + ca * ux - sa * uy;
+      q[1] = ty + sa * ux + ca * uy;
+      minx = q[0] < minx ? q[0] : minx;
+      maxx = q[0] > maxx ? q[0] : maxx;
+      miny = q[1] < miny ? q[1] : miny;
+      maxy = q[1] > maxy ? q[1] : maxy;
+    }
+    np += n;
+  }
+  if (np == 0 || !(maxx > minx) || !(maxy > miny))
+    goto done;
+  /* The buffer: whole pixels around the outline, a column spare. */
+  bx = ifloor(minx);
+  by = ifloor(miny);
+  aw = ifloor(maxx) - bx + 3;
+  ah = (int)ceil(maxy) - by + 1;
+  if (reserve(r->ctx, &r->acc, &r->cap_acc, (size_t)aw * (size_t)ah, sizeof *r->acc)) {
+    st = TGIS_ENOMEM;
+    goto done;
+  }
+  memset(r->acc, 0, (size_t)aw * (size_t)ah * sizeof *r->acc);
+  for (size_t i = 0, first = 0; i < np; i++) {
+    const double *p = r->lpts + 2 * i;
+    if (isnan(p[0])) {
+      first = i + 1;
+      continue;
+    }
+    /* The edge to the next point, or back to the contour's first. */
+    const double *q = isnan(p[2]) ? r->lpts + 2 * first : p + 2;
+    acc_line(r->acc, aw, p[0] - bx, p[1] - by, q[0] - bx, q[1] - by);
+  }
+  c->ink[0] = bx > 0 ? bx : 0;
+  c->ink[1] = by > 0 ? by : 0;
+  c->ink[2] = bx + aw - 1 < mw - 1 ? bx + aw - 1 : mw - 1;
+  c->ink[3] = by + ah - 1 < mh - 1 ? by + ah - 1 : mh - 1;
+  for (int y = c->ink[1]; y <= c->ink[3]; y++) {
+    const float *a = r->acc + (size_t)(y - by) * (size_t)aw;
+    uint8_t *m = mdata + (size_t)y * (size_t)ts;
+    float sum = 0;
+    int x = 0;
+    for (; x < c->ink[0] - bx; x++)
+      sum += a[x];
+    for (; x <= c->ink[2] - bx; x++) {
+      float v;
+      uint8_t cov;
+      sum += a[x];
+      v = sum < 0 ? -sum : sum;
+      cov = v >= 1.0f ? 255 : (uint8_t)(v * 255.0f + 0.5f);
+      m[x + bx] = cov > m[x + bx] ? cov : m[x + bx];
+    }
+  }
+done:
+  cairo_glyph_free(glyphs);
+  return st;
+}
+
+/* The halo's coverage over box bb: the largest text coverage within the
+ * disc offsets off[], a row of the box and an offset at a time, so the
+ * inner loop is a byte maximum over contiguous memory with no index
+ * arithmetic. */
+static void halo_spread(uint8_t *out, int ostride, const uint8_t *tm, int ts, const hair_box *bb,
+                        int (*off)[2], int noff)
+{
+  size_t n = (size_t)(bb->x1 - bb->x0 + 1);
+  for (int y = bb->y0; y <= bb->y1; y++) {
+    uint8_t *o = out + (size_t)y * (size_t)ostride + bb->x0;
+    for (int k = 0; k < noff; k++) {
+      const uint8_t *t = tm + (ptrdiff_t)(y + off[k][1]) * ts + bb->x0 + off[k][0];
+      if (k == 0)
+        memcpy(o, t, n);
+      else
+        for (size_t x = 0; x < n; x++)
+          o[x] = t[x] > o[x] ? t[x] : o[x];
+    }
+  }
+}
+
+/*
+ * Labels of one layer: their glyphs are filled into an A8 mask; each
+ * label's halo is that mask dilated by the halo width
  * (the largest coverage within a small disc), composited under the text.
  * Stroking glyph outlines for the halo cost Cairo more than everything
  * else a label needs.
@@ -1438,41 +1823,38 @@ static tgis_status draw_labels(frame *fr)
   cairo_t *lc = r->lcr;
   double s = fr->scale;
   int w = r->sw, h = r->sh;
+  int mw = cairo_image_surface_get_width(r->lmask), mh = cairo_image_surface_get_height(r->lmask);
+  tgis_status st;
   if (hair_buffer(r))
     return TGIS_ENOMEM;
   for (size_t li = 0; li < fr->style->n_layers; li++) {
     const tgis_style_label *lb = &fr->style->layers[li].label;
     const label_font *lf;
-    uint8_t *tm;
+    uint8_t *tm, *mdata;
     int ts, any = 0, off[64][2], noff = 0;
     if (!r->ls[li].label)
       continue;
     lf = &r->fonts[r->ls[li].font];
-    cairo_new_path(lc);
+    cairo_identity_matrix(lc);
     cairo_set_font_face(lc, r->face[lf->bold ? 1 : 0]);
     cairo_set_font_size(lc, lf->size * s);
+    cairo_surface_flush(r->lmask);
+    ts = cairo_image_surface_get_stride(r->lmask);
+    mdata = cairo_image_surface_get_data(r->lmask);
     for (size_t i = 0; i < r->n_cands; i++) {
-      const cand *c = &r->cands[i];
+      cand *c = &r->cands[i];
       if (!c->drawn || c->layer != li)
         continue;
-      cairo_identity_matrix(lc);
-      cairo_translate(lc, (c->cx - fr->ox) * s + LMARGIN, (c->cy - fr->oy) * s + LMARGIN);
-      if (c->sina != 0)
-        cairo_rotate(lc, atan2(c->sina, c->cosa));
-      cairo_move_to(lc, -c->tw * s / 2, (lf->ascent - lf->descent) * s / 2);
-      cairo_text_path(lc, c->textp);
+      if ((st = label_raster(fr, c, lf, mdata, ts, mw, mh)))
+        return st;
       r->stats.labels++;
       any = 1;
     }
-    cairo_identity_matrix(lc);
     if (!any)
       continue;
-    cairo_fill(lc);
-    cairo_surface_flush(r->lmask);
-    ts = cairo_image_surface_get_stride(r->lmask);
     /* tm: the image's pixel (0, 0); the mask goes LMARGIN beyond it, so
      * a halo at the image's edge sees the glyphs just outside. */
-    tm = cairo_image_surface_get_data(r->lmask) + (size_t)LMARGIN * (size_t)ts + LMARGIN;
+    tm = mdata + (size_t)LMARGIN * (size_t)ts + LMARGIN;
     if (lb->halo.a && lb->halo_width > 0) {
       double rad = lb->halo_width * s;
       int ir = (int)ceil(rad) < LMARGIN ? (int)ceil(rad) : LMARGIN;
@@ -1500,15 +1882,7 @@ static tgis_status draw_labels(frame *fr)
       if (bb.x0 > bb.x1 || bb.y0 > bb.y1)
         continue;
       if (noff) {
-        for (int y = bb.y0; y <= bb.y1; y++)
-          for (int x = bb.x0; x <= bb.x1; x++) {
-            uint8_t m = 0;
-            for (int k = 0; k < noff; k++) {
-              uint8_t v = tm[(ptrdiff_t)(y + off[k][1]) * ts + x + off[k][0]];
-              m = v > m ? v : m;
-            }
-            r->hair[(size_t)y * (size_t)w + (size_t)x] = m;
-          }
+        halo_spread(r->hair, w, tm, ts, &bb, off, noff);
         composite_mask(r, r->hair, w, lb->halo, &bb);
       }
     }
@@ -1529,9 +1903,15 @@ static tgis_status draw_labels(frame *fr)
       if (bb.x0 <= bb.x1 && bb.y0 <= bb.y1)
         composite_mask(r, tm, ts, lb->colour, &bb);
     }
-    /* Glyphs beyond the image stay in the margin: clear it all. */
-    memset(cairo_image_surface_get_data(r->lmask), 0,
-           (size_t)ts * (size_t)cairo_image_surface_get_height(r->lmask));
+    /* Glyphs beyond the image, or beyond a label's box, stay in the mask:
+     * clear where each label's glyphs may be, not the whole mask. */
+    for (size_t i = 0; i < r->n_cands; i++) {
+      const cand *c = &r->cands[i];
+      if (!c->drawn || c->layer != li)
+        continue;
+      for (int y = c->ink[1]; y <= c->ink[3] && c->ink[0] <= c->ink[2]; y++)
+        memset(mdata + (size_t)y * (size_t)ts + c->ink[0], 0, (size_t)(c->ink[2] - c->ink[0] + 1));
+    }
     cairo_surface_mark_dirty(r->lmask);
   }
   return TGIS_OK;
@@ -1596,6 +1976,11 @@ void tgis_render_scratch_free(tgis_render_scratch *r)
   tgis__free(ctx, r->cands);
   tgis__free(ctx, r->text);
   tgis__free(ctx, r->mcache);
+  tgis__free(ctx, r->acache);
+  tgis__free(ctx, r->gcache);
+  tgis__free(ctx, r->gpts);
+  tgis__free(ctx, r->lpts);
+  tgis__free(ctx, r->acc);
   tgis__free(ctx, r->gstart);
   tgis__free(ctx, r->gitems);
   tgis__free(ctx, r);
