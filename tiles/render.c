@@ -167,8 +167,6 @@ struct tgis_render_scratch {
   size_t n_gpts, cap_gpts;
   double *lpts;              /* one label's outline in mask pixels */
   size_t cap_lpts;
-  float *acc;                /* one label's coverage accumulation */
-  size_t cap_acc;
   uint32_t *gstart, *gitems;
   size_t cap_gstart, cap_gitems;
   cairo_font_face_t *face[2];
@@ -1630,64 +1628,12 @@ static tgis_status glyph_outline(const double **pts, size_t *n, tgis_render_scra
   return TGIS_OK;
 }
 
-/* Add the edge (x0, y0)-(x1, y1) to a coverage accumulation of row width
- * aw: each cell gets the signed area the edge leaves to its right within
- * the cell's row (the exact-area method of font-rs), so that the running
- * sum along a row is the pixel's coverage. The caller keeps x within
- * [0, aw - 2] and y within the rows. */
-static void acc_line(float *acc, int aw, double x0, double y0, double x1, double y1)
-{
-  double dir = 1, dxdy, x;
-  if (y0 == y1)
-    return;
-  if (y0 > y1) {
-    double t = x0;
-    x0 = x1;
-    x1 = t;
-    t = y0;
-    y0 = y1;
-    y1 = t;
-    dir = -1;
-  }
-  dxdy = (x1 - x0) / (y1 - y0);
-  x = x0;
-  /* Coordinates are not negative here: truncation is floor. */
-  for (int y = (int)y0, ye = -ifloor(-y1); y < ye; y++) {
-    float *row = acc + (size_t)y * (size_t)aw;
-    double dy = (y + 1 < y1 ? y + 1 : y1) - (y > y0 ? y : y0);
-    double xn = x + dxdy * dy, d = dy * dir;
-    double xa = x < xn ? x : xn, xb = x < xn ? xn : x;
-    int ia = (int)xa, ib = -ifloor(-xb);
-    double xaf = ia, xbc = ib;
-    if (ib <= ia + 1) {
-      double xm = 0.5 * (x + xn) - xaf;
-      row[ia] += (float)(d - d * xm);
-      row[ia + 1] += (float)(d * xm);
-    } else {
-      double sl = 1 / (xb - xa), fa = xa - xaf, fb = xb - xbc + 1;
-      double a0 = 0.5 * sl * (1 - fa) * (1 - fa), am = 0.5 * sl * fb * fb;
-      row[ia] += (float)(d * a0);
-      if (ib == ia + 2) {
-        row[ia + 1] += (float)(d * (1 - a0 - am));
-      } else {
-        double a1 = sl * (1.5 - fa), a2 = a1 + (ib - ia - 3) * sl;
-        row[ia + 1] += (float)(d * (a1 - a0));
-        for (int xi = ia + 2; xi < ib - 1; xi++)
-          row[xi] += (float)(d * sl);
-        row[ib - 1] += (float)(d * (1 - a2 - am));
-      }
-      row[ib] += (float)(d * am);
-    }
-    x = xn;
-  }
-}
 
 /*
  * One label's glyphs into the label mask (row stride ts, mw x mh): the
  * cached outlines placed, turned and moved as Cairo would draw the text,
- * then filled by exact area coverage (non-zero, as the sum of windings
- * clamped to one) into a buffer the size of the label, and merged into
- * the mask by the larger coverage. Cairo's own fill of glyph paths cost
+ * then filled by the exact-area rasteriser (raster.c, nonzero) into the
+ * mask, the larger coverage kept. Cairo's own fill of glyph paths cost
  * several times as much, and text drawn under a rotated matrix made it
  * build a font and load every outline anew for each angle. Records the
  * pixels written in c->ink.
@@ -1703,7 +1649,7 @@ static tgis_status label_raster(frame *fr, cand *c, const label_font *lf, uint8_
   double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
   cairo_scaled_font_t *sf = cairo_get_scaled_font(r->lcr);
   cairo_glyph_t *glyphs = NULL;
-  int ng = 0, aw, ah, bx, by;
+  int ng = 0, bx, by;
   size_t np = 0;
   tgis_status st = TGIS_OK;
 
@@ -1744,46 +1690,25 @@ static tgis_status label_raster(frame *fr, cand *c, const label_font *lf, uint8_
   }
   if (np == 0 || !(maxx > minx) || !(maxy > miny))
     goto done;
-  /* The buffer: whole pixels around the outline, a column spare. */
-  bx = ifloor(minx);
-  by = ifloor(miny);
-  aw = ifloor(maxx) - bx + 3;
-  ah = (int)ceil(maxy) - by + 1;
-  if (reserve(r->ctx, &r->acc, &r->cap_acc, (size_t)aw * (size_t)ah, sizeof *r->acc)) {
+  /* The contours through the exact-area rasteriser, straight into the
+   * mask (the larger coverage kept); the ink box is what it may touch. */
+  if (tgis_raster_begin(r->raster, mw, mh)) {
     st = TGIS_ENOMEM;
     goto done;
   }
-  memset(r->acc, 0, (size_t)aw * (size_t)ah * sizeof *r->acc);
-  for (size_t i = 0, first = 0; i < np; i++) {
-    const double *p = r->lpts + 2 * i;
-    if (isnan(p[0])) {
+  for (size_t i = 0, first = 0; i <= np; i++)
+    if (i == np || isnan(r->lpts[2 * i])) {
+      if (i > first)
+        tgis_raster_ring(r->raster, r->lpts + 2 * first, i - first);
       first = i + 1;
-      continue;
     }
-    /* The edge to the next point, or back to the contour's first. */
-    const double *q = isnan(p[2]) ? r->lpts + 2 * first : p + 2;
-    acc_line(r->acc, aw, p[0] - bx, p[1] - by, q[0] - bx, q[1] - by);
-  }
+  tgis_raster_paint_mask(r->raster, mdata, ts);
+  bx = ifloor(minx);
+  by = ifloor(miny);
   c->ink[0] = bx > 0 ? bx : 0;
   c->ink[1] = by > 0 ? by : 0;
-  c->ink[2] = bx + aw - 1 < mw - 1 ? bx + aw - 1 : mw - 1;
-  c->ink[3] = by + ah - 1 < mh - 1 ? by + ah - 1 : mh - 1;
-  for (int y = c->ink[1]; y <= c->ink[3]; y++) {
-    const float *a = r->acc + (size_t)(y - by) * (size_t)aw;
-    uint8_t *m = mdata + (size_t)y * (size_t)ts;
-    float sum = 0;
-    int x = 0;
-    for (; x < c->ink[0] - bx; x++)
-      sum += a[x];
-    for (; x <= c->ink[2] - bx; x++) {
-      float v;
-      uint8_t cov;
-      sum += a[x];
-      v = sum < 0 ? -sum : sum;
-      cov = v >= 1.0f ? 255 : (uint8_t)(v * 255.0f + 0.5f);
-      m[x + bx] = cov > m[x + bx] ? cov : m[x + bx];
-    }
-  }
+  c->ink[2] = ifloor(maxx) + 1 < mw - 1 ? ifloor(maxx) + 1 : mw - 1;
+  c->ink[3] = (int)ceil(maxy) < mh - 1 ? (int)ceil(maxy) : mh - 1;
 done:
   cairo_glyph_free(glyphs);
   return st;
@@ -1980,7 +1905,6 @@ void tgis_render_scratch_free(tgis_render_scratch *r)
   tgis__free(ctx, r->gcache);
   tgis__free(ctx, r->gpts);
   tgis__free(ctx, r->lpts);
-  tgis__free(ctx, r->acc);
   tgis__free(ctx, r->gstart);
   tgis__free(ctx, r->gitems);
   tgis__free(ctx, r);
