@@ -474,6 +474,7 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
   for (size_t y = 0; y < h; y++) {
     const uint8_t *row = p.data + y * p.stride, *up = row - p.stride;
     size_t x = 0, row_start;
+    qrun *out;
     if (y > 0 && memcmp(row, up, w * 4) == 0) {
       for (size_t r = last_start; r < last_end; r++)
         cs[rs->runs[r].id].count += rs->runs[r].len;
@@ -491,10 +492,10 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
       rs->cap = cap;
     }
     row_start = rs->n;
+    out = rs->runs + rs->n;
     while (x < w) {
-      uint32_t raw, v;
+      uint32_t raw, v, hh;
       size_t x2 = x + 1;
-      int32_t id;
       memcpy(&raw, row + 4 * x, 4);
       while (x2 < w) {
         uint32_t o;
@@ -503,31 +504,29 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
           break;
         x2++;
       }
-      v = px_key(&p, row, (int)x);
-      {
-        /* Fibonacci hashing: the top bits of the product. */
-        uint32_t hh = (v * 0x9e3779b1u) >> (32 - QHBITS);
-        while (table[hh].id >= 0 && table[hh].v != v)
-          hh = (hh + 1) & (QHSIZE - 1);
-        if (table[hh].id < 0) {
-          if (n == max)
-            return -1;
-          table[hh].v = v;
-          table[hh].id = n;
-          cs[n].v = v;
-          cs[n].count = 0;
-          for (int ch = 0; ch < 4; ch++)
-            cs[n].c[ch] = (uint8_t)(v >> (8 * ch));
-          n++;
-        }
-        id = table[hh].id;
+      v = argb ? (raw >> 24 ? raw : 0) : load_px(row + 4 * x);
+      /* Fibonacci hashing: the top bits of the product. */
+      hh = (v * 0x9e3779b1u) >> (32 - QHBITS);
+      while (table[hh].v != v && table[hh].id >= 0)
+        hh = (hh + 1) & (QHSIZE - 1);
+      if (table[hh].id < 0) {
+        if (n == max)
+          return -1;
+        table[hh].v = v;
+        table[hh].id = n;
+        cs[n].v = v;
+        cs[n].count = 0;
+        for (int ch = 0; ch < 4; ch++)
+          cs[n].c[ch] = (uint8_t)(v >> (8 * ch));
+        n++;
       }
-      cs[id].count += (uint32_t)(x2 - x);
-      rs->runs[rs->n].id = (uint16_t)id;
-      rs->runs[rs->n].len = (uint16_t)(x2 - x);
-      rs->n++;
+      cs[table[hh].id].count += (uint32_t)(x2 - x);
+      out->id = (uint16_t)table[hh].id;
+      out->len = (uint16_t)(x2 - x);
+      out++;
       x = x2;
     }
+    rs->n = (size_t)(out - rs->runs);
     last_start = row_start;
     last_end = rs->n;
     rs->row_end[y] = (uint32_t)rs->n;
