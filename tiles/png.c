@@ -334,12 +334,14 @@ static int box_pop(int *q, int *nq, const qbox *boxes)
  * by median cut on the channel of widest spread, each box becoming its
  * weighted mean. Writes pal[], sets cs[i].slot, returns the entry count.
  * *sse is the squared error of the palette over all four channels, counted
- * per pixel (from the box sums, exact). `tmp` has room for n colours.
+ * per pixel (from the box sums, exact). The cut reorders a copy of the
+ * colours in `work` (room for n), each knowing its place in cs by its id.
  */
-static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint32_t *pal,
+static int median_cut(qcolour *cs, qcolour *work, int n, int keep, int max, uint32_t *pal,
                       qbox *boxes, uint64_t *sse)
 {
   int np = 0, nb = 0, heap[256], nh = 0, queue[256], nq = 0;
+  qcolour *hist_cs = cs;
   if (keep > n)
     keep = n;
   /* The `keep` largest counts, by a min-heap of indices. */
@@ -371,19 +373,21 @@ static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint3
   for (int i = 0; i < n; i++)
     cs[i].slot = -1;
   for (int i = 0; i < nh; i++) {
-    tmp[np] = cs[heap[i]];
-    cs[heap[i]].slot = 0;           /* taken */
-    pal[np] = tmp[np].v;
-    tmp[np].slot = (int16_t)np;
+    work[np] = cs[heap[i]];
+    work[np].id = (uint16_t)heap[i];
+    cs[heap[i]].slot = (int16_t)np;
+    pal[np] = work[np].v;
     np++;
   }
   {
     int k = np;
     for (int i = 0; i < n; i++)
-      if (cs[i].slot < 0)
-        tmp[k++] = cs[i];
-    memcpy(cs, tmp, (size_t)n * sizeof *cs);
+      if (cs[i].slot < 0) {
+        work[k] = cs[i];
+        work[k++].id = (uint16_t)i;
+      }
   }
+  cs = work;    /* the boxes are ranges of it */
   if (np < n) {
     boxes[nb].lo = np;
     boxes[nb].hi = n;
@@ -426,7 +430,7 @@ static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint3
     double w = (double)b->weight;
     uint32_t v = 0;
     for (int k = b->lo; k < b->hi; k++)
-      cs[k].slot = (int16_t)np;
+      hist_cs[cs[k].id].slot = (int16_t)np;
     for (int ch = 0; ch < 4; ch++)
       v |= (uint32_t)lround((double)b->sum[ch] / w) << (8 * ch);
     if ((v >> 24) == 0)
@@ -561,7 +565,7 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
       !(rs.same = tgis__malloc(ctx, h)) ||
       !(rs.runs = tgis__malloc(ctx, (rs.cap = w * (h < 128 ? h : 128)) * sizeof *rs.runs)))
     goto done;
-  memset(table, 0xff, QHSIZE * sizeof *table);
+  memset(table, 0xff, QHSIZE * sizeof *table);   /* id -1: empty */
   {
     int max = exact_only ? 256 : QMAX_DISTINCT;
     n = img->argb ? histogram(ctx, img, 1, table, cs, &rs, max)
@@ -580,24 +584,12 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
     }
     np = n;
   } else {
-    /* median_cut() reorders its colours: give it a copy that knows where
-     * each came from. */
-    qcolour *work;
-    if (!(work = tgis__malloc(ctx, (size_t)n * sizeof *work)) ||
-        !(tmp = tgis__malloc(ctx, (size_t)n * sizeof *tmp)) ||
+    if (!(tmp = tgis__malloc(ctx, (size_t)n * sizeof *tmp)) ||
         !(boxes = tgis__malloc(ctx, 256 * sizeof *boxes))) {
-      tgis__free(ctx, work);
       np = -1;
       goto done;
     }
-    for (int i = 0; i < n; i++) {
-      work[i] = cs[i];
-      work[i].id = (uint16_t)i;
-    }
-    np = median_cut(work, tmp, n, 64, 256, pal, boxes, &box_sse);
-    for (int i = 0; i < n; i++)
-      cs[work[i].id].slot = work[i].slot;
-    tgis__free(ctx, work);
+    np = median_cut(cs, tmp, n, 64, 256, pal, boxes, &box_sse);
     /* Error over the colours, weighted by their pixels (premultiplied, so
      * differences hidden by transparency do not count). ARGB keys are
      * premultiplied already: the boxes' sums give it. */
