@@ -627,23 +627,30 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
       cs[i].slot = (int16_t)remap[cs[i].slot];
   }
   {
-    size_t r = 0;
+    /* Each colour's index repeated in 8 bytes, in the hash table's memory,
+     * which is done with. */
+    uint64_t *pat = (uint64_t *)(void *)table;
+    const qrun *run = rs.runs;
+    _Static_assert(QHSIZE * sizeof(qslot) >= QMAX_DISTINCT * sizeof(uint64_t),
+                   "the patterns fit in the hash table");
+    for (int i = 0; i < n; i++)
+      pat[i] = (uint8_t)cs[i].slot * 0x0101010101010101ull;
     for (size_t y = 0; y < h; y++) {
       uint8_t *d = idx + y * w;
+      const qrun *end = rs.runs + rs.row_end[y];   /* a local: d's stores may alias */
       if (rs.same[y]) {
         memcpy(d, d - w, w);
         continue;
       }
-      for (; r < rs.row_end[y]; r++) {
-        uint8_t s = (uint8_t)cs[rs.runs[r].id].slot;
-        size_t len = rs.runs[r].len;
+      for (; run < end; run++) {
+        uint64_t eight = pat[run->id];
+        size_t len = run->len;
         if (len <= 16) {
           /* Two 8-byte stores; idx has room for 16 past its end. */
-          uint64_t eight = s * 0x0101010101010101ull;
           memcpy(d, &eight, 8);
           memcpy(d + 8, &eight, 8);
         } else {
-          memset(d, s, len);
+          memset(d, (uint8_t)eight, len);
         }
         d += len;
       }
