@@ -427,12 +427,11 @@ static int median_cut(qcolour *cs, qcolour *work, int n, int keep, int max, uint
   *sse = 0;
   for (int i = 0; i < nb; i++) {
     const qbox *b = &boxes[i];
-    double w = (double)b->weight;
     uint32_t v = 0;
     for (int k = b->lo; k < b->hi; k++)
       hist_cs[cs[k].id].slot = (int16_t)np;
-    for (int ch = 0; ch < 4; ch++)
-      v |= (uint32_t)lround((double)b->sum[ch] / w) << (8 * ch);
+    for (int ch = 0; ch < 4; ch++)   /* the mean, rounded half up */
+      v |= (uint32_t)((2 * b->sum[ch] + b->weight) / (2 * b->weight)) << (8 * ch);
     if ((v >> 24) == 0)
       v = 0;
     /* sum over the box of n (c - p)^2 = sum2 - 2 p sum + p^2 weight */
@@ -558,6 +557,7 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
   size_t w = (size_t)img->w, h = (size_t)img->h;
   double sse = 0;
   uint64_t box_sse = 0;
+  uint8_t remap[256];        /* palette entry -> its index in the PNG */
   *psnr = INFINITY;
   if (!(table = tgis__malloc(ctx, QHSIZE * sizeof *table)) ||
       !(cs = tgis__malloc(ctx, QMAX_DISTINCT * sizeof *cs)) ||
@@ -612,9 +612,8 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
   }
   {
     /* Translucent entries first, so that tRNS can stop at the last of
-     * them; folded into the one pass that writes the indices. */
+     * them; remap[] is applied where the index patterns are built. */
     uint32_t sorted[256];
-    uint8_t remap[256];
     int k = 0;
     for (int pass = 0; pass < 2; pass++)
       for (int i = 0; i < np; i++)
@@ -623,8 +622,6 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
           sorted[k++] = pal[i];
         }
     memcpy(pal, sorted, (size_t)np * sizeof *pal);
-    for (int i = 0; i < n; i++)
-      cs[i].slot = (int16_t)remap[cs[i].slot];
   }
   {
     /* Each colour's index repeated in 8 bytes, in the hash table's memory,
@@ -634,7 +631,7 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
     _Static_assert(QHSIZE * sizeof(qslot) >= QMAX_DISTINCT * sizeof(uint64_t),
                    "the patterns fit in the hash table");
     for (int i = 0; i < n; i++)
-      pat[i] = (uint8_t)cs[i].slot * 0x0101010101010101ull;
+      pat[i] = remap[cs[i].slot] * 0x0101010101010101ull;
     for (size_t y = 0; y < h; y++) {
       uint8_t *d = idx + y * w;
       const qrun *end = rs.runs + rs.row_end[y];   /* a local: d's stores may alias */
