@@ -26,7 +26,8 @@
 #include "tgis_int.h"
 #include "png_tile.h"
 
-#define QHSIZE 16384         /* quantiser histogram */
+#define QHBITS 14
+#define QHSIZE (1 << QHBITS) /* quantiser histogram */
 #define QMAX_DISTINCT 8192   /* more distinct colours: truecolour */
 
 /* ---- output buffer and libpng callbacks ---------------------------------- */
@@ -206,17 +207,14 @@ void tgis_png__argb_to_rgba(uint8_t *dst, size_t dst_stride, const uint8_t *src,
   }
 }
 
-static uint32_t hash32(uint32_t v)
-{
-  v ^= v >> 16;
-  v *= 0x7feb352dU;
-  v ^= v >> 15;
-  v *= 0x846ca68bU;
-  v ^= v >> 16;
-  return v;
-}
-
 /* ---- quantiser ----------------------------------------------------------- */
+
+/* A slot of the colour hash table: the key beside its histogram position,
+ * so that a probe is one load. */
+typedef struct qslot {
+  uint32_t v;
+  int32_t id;                /* -1: empty */
+} qslot;
 
 typedef struct qcolour {
   uint32_t v;                /* RGBA as in load_px */
@@ -268,7 +266,8 @@ static void box_score(qbox *b)
  * the channel and one partition pass, no sorting. Returns the cut index. */
 static int split_box(qcolour *cs, const qbox *b)
 {
-  uint64_t hist[256] = { 0 }, half = b->weight / 2, acc = 0;
+  uint32_t hist[256] = { 0 };   /* a box has at most 2^28 pixels */
+  uint64_t half = b->weight / 2, acc = 0;
   int ch = b->axis, m = 255, top = 0, lo = b->lo, hi = b->hi - 1;
   for (int i = b->lo; i < b->hi; i++) {
     int v = cs[i].c[ch];
@@ -292,18 +291,57 @@ static int split_box(qcolour *cs, const qbox *b)
   return lo;
 }
 
+/* Box a is split before box b: the larger score, on a tie the earlier box
+ * (so the queue picks what a scan for the first maximum would). */
+static int box_before(const qbox *boxes, int a, int b)
+{
+  return boxes[a].score > boxes[b].score || (boxes[a].score == boxes[b].score && a < b);
+}
+
+/* The splittable boxes are a binary heap of their indices, best first. */
+static void box_push(int *q, int *nq, const qbox *boxes, int i)
+{
+  int k = (*nq)++;
+  while (k > 0 && box_before(boxes, i, q[(k - 1) / 2])) {
+    q[k] = q[(k - 1) / 2];
+    k = (k - 1) / 2;
+  }
+  q[k] = i;
+}
+
+static int box_pop(int *q, int *nq, const qbox *boxes)
+{
+  int top = q[0], last = q[--*nq], k = 0;
+  for (;;) {
+    int c = 2 * k + 1;
+    if (c >= *nq)
+      break;
+    if (c + 1 < *nq && box_before(boxes, q[c + 1], q[c]))
+      c++;
+    if (!box_before(boxes, q[c], last))
+      break;
+    q[k] = q[c];
+    k = c;
+  }
+  q[k] = last;   /* when the heap is now empty this rewrites the old top: harmless */
+  return top;
+}
+
 /*
  * Reduce `cs` (n distinct colours) to at most `max` palette entries. The
  * `keep` most frequent colours (the flat fills and strokes of the map) get
  * their own exact entries; the rest (anti-aliased edges, text) are split
  * by median cut on the channel of widest spread, each box becoming its
  * weighted mean. Writes pal[], sets cs[i].slot, returns the entry count.
- * `tmp` has room for n colours.
+ * *sse is the squared error of the palette over all four channels, counted
+ * per pixel (from the box sums, exact). The cut reorders a copy of the
+ * colours in `work` (room for n), each knowing its place in cs by its id.
  */
-static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint32_t *pal,
-                      qbox *boxes)
+static int median_cut(qcolour *cs, qcolour *work, int n, int keep, int max, uint32_t *pal,
+                      qbox *boxes, uint64_t *sse)
 {
-  int np = 0, nb = 0, heap[256], nh = 0;
+  int np = 0, nb = 0, heap[256], nh = 0, queue[256], nq = 0;
+  qcolour *hist_cs = cs;
   if (keep > n)
     keep = n;
   /* The `keep` largest counts, by a min-heap of indices. */
@@ -335,37 +373,33 @@ static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint3
   for (int i = 0; i < n; i++)
     cs[i].slot = -1;
   for (int i = 0; i < nh; i++) {
-    tmp[np] = cs[heap[i]];
-    cs[heap[i]].slot = 0;           /* taken */
-    pal[np] = tmp[np].v;
-    tmp[np].slot = (int16_t)np;
+    work[np] = cs[heap[i]];
+    work[np].id = (uint16_t)heap[i];
+    cs[heap[i]].slot = (int16_t)np;
+    pal[np] = work[np].v;
     np++;
   }
   {
     int k = np;
     for (int i = 0; i < n; i++)
-      if (cs[i].slot < 0)
-        tmp[k++] = cs[i];
-    memcpy(cs, tmp, (size_t)n * sizeof *cs);
+      if (cs[i].slot < 0) {
+        work[k] = cs[i];
+        work[k++].id = (uint16_t)i;
+      }
   }
+  cs = work;    /* the boxes are ranges of it */
   if (np < n) {
     boxes[nb].lo = np;
     boxes[nb].hi = n;
     box_sum(&boxes[nb], cs);
     box_score(&boxes[nb++]);
   }
-  while (np + nb < max) {
-    int bi = -1, cut;
-    double best = 0;
+  if (nb > 0 && boxes[0].score > 0)
+    queue[nq++] = 0;
+  while (np + nb < max && nq > 0) {
+    int cut;
     qbox *b, *c, *small, *large;
-    for (int i = 0; i < nb; i++)
-      if (boxes[i].score > best) {
-        best = boxes[i].score;
-        bi = i;
-      }
-    if (bi < 0)
-      break;
-    b = &boxes[bi];
+    b = &boxes[box_pop(queue, &nq, boxes)];
     cut = split_box(cs, b);
     c = &boxes[nb++];
     c->lo = cut;
@@ -385,16 +419,26 @@ static int median_cut(qcolour *cs, qcolour *tmp, int n, int keep, int max, uint3
     }
     box_score(b);
     box_score(c);
+    if (b->score > 0)
+      box_push(queue, &nq, boxes, (int)(b - boxes));
+    if (c->score > 0)
+      box_push(queue, &nq, boxes, (int)(c - boxes));
   }
+  *sse = 0;
   for (int i = 0; i < nb; i++) {
-    double w = (double)boxes[i].weight;
+    const qbox *b = &boxes[i];
     uint32_t v = 0;
-    for (int k = boxes[i].lo; k < boxes[i].hi; k++)
-      cs[k].slot = (int16_t)np;
-    for (int ch = 0; ch < 4; ch++)
-      v |= (uint32_t)lround((double)boxes[i].sum[ch] / w) << (8 * ch);
+    for (int k = b->lo; k < b->hi; k++)
+      hist_cs[cs[k].id].slot = (int16_t)np;
+    for (int ch = 0; ch < 4; ch++)   /* the mean, rounded half up */
+      v |= (uint32_t)((2 * b->sum[ch] + b->weight) / (2 * b->weight)) << (8 * ch);
     if ((v >> 24) == 0)
       v = 0;
+    /* sum over the box of n (c - p)^2 = sum2 - 2 p sum + p^2 weight */
+    for (int ch = 0; ch < 4; ch++) {
+      uint64_t p = (v >> (8 * ch)) & 255;
+      *sse += b->sum2[ch] + p * p * b->weight - 2 * p * b->sum[ch];
+    }
     pal[np++] = v;
   }
   return np;
@@ -418,11 +462,12 @@ typedef struct qruns {
 /* The histogram pass of make_palette(), for one pixel format (a constant
  * when inlined, so the loop is specialised). Works by runs: a row equal to
  * the one above counts that row's runs again; otherwise each run of equal
- * pixels is looked up once (a colour equal to the pixel above takes its
- * id from the run of the row above that covers it).
+ * pixels is looked up once. (Taking the id of a run from the pixel above
+ * when they match, instead of the lookup, cost more than it saved once a
+ * probe was one multiply and one load.)
  * Returns the number of colours, -1 past `max`, -2 out of memory. */
 static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const pixels *img,
-                                                           int argb, int32_t *table,
+                                                           int argb, qslot *table,
                                                            qcolour *cs, qruns *rs, int max)
 {
   size_t w = (size_t)img->w, h = (size_t)img->h, last_start = 0, last_end = 0;
@@ -431,7 +476,8 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
   p.argb = argb;
   for (size_t y = 0; y < h; y++) {
     const uint8_t *row = p.data + y * p.stride, *up = row - p.stride;
-    size_t x = 0, pr = last_start, pe = 0, row_start;
+    size_t x = 0, row_start;
+    qrun *out;
     if (y > 0 && memcmp(row, up, w * 4) == 0) {
       for (size_t r = last_start; r < last_end; r++)
         cs[rs->runs[r].id].count += rs->runs[r].len;
@@ -449,12 +495,10 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
       rs->cap = cap;
     }
     row_start = rs->n;
-    if (pr < last_end)
-      pe = rs->runs[pr].len;    /* end of the run above: [.., pe) */
+    out = rs->runs + rs->n;
     while (x < w) {
-      uint32_t raw, v;
+      uint32_t raw, v, hh;
       size_t x2 = x + 1;
-      int32_t id;
       memcpy(&raw, row + 4 * x, 4);
       while (x2 < w) {
         uint32_t o;
@@ -463,33 +507,29 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
           break;
         x2++;
       }
-      v = px_key(&p, row, (int)x);
-      if (y > 0 && px_key(&p, up, (int)x) == v) {
-        while (pe <= x)
-          pe += rs->runs[++pr].len;
-        id = rs->runs[pr].id;
-      } else {
-        uint32_t hh = hash32(v) & (QHSIZE - 1);
-        while (table[hh] >= 0 && cs[table[hh]].v != v)
-          hh = (hh + 1) & (QHSIZE - 1);
-        if (table[hh] < 0) {
-          if (n == max)
-            return -1;
-          table[hh] = n;
-          cs[n].v = v;
-          cs[n].count = 0;
-          for (int ch = 0; ch < 4; ch++)
-            cs[n].c[ch] = (uint8_t)(v >> (8 * ch));
-          n++;
-        }
-        id = table[hh];
+      v = argb ? (raw >> 24 ? raw : 0) : load_px(row + 4 * x);
+      /* Fibonacci hashing: the top bits of the product. */
+      hh = (v * 0x9e3779b1u) >> (32 - QHBITS);
+      while (table[hh].v != v && table[hh].id >= 0)
+        hh = (hh + 1) & (QHSIZE - 1);
+      if (table[hh].id < 0) {
+        if (n == max)
+          return -1;
+        table[hh].v = v;
+        table[hh].id = n;
+        cs[n].v = v;
+        cs[n].count = 0;
+        for (int ch = 0; ch < 4; ch++)
+          cs[n].c[ch] = (uint8_t)(v >> (8 * ch));
+        n++;
       }
-      cs[id].count += (uint32_t)(x2 - x);
-      rs->runs[rs->n].id = (uint16_t)id;
-      rs->runs[rs->n].len = (uint16_t)(x2 - x);
-      rs->n++;
+      cs[table[hh].id].count += (uint32_t)(x2 - x);
+      out->id = (uint16_t)table[hh].id;
+      out->len = (uint16_t)(x2 - x);
+      out++;
       x = x2;
     }
+    rs->n = (size_t)(out - rs->runs);
     last_start = row_start;
     last_end = rs->n;
     rs->row_end[y] = (uint32_t)rs->n;
@@ -499,8 +539,8 @@ static inline __attribute__((always_inline)) int histogram(tgis_ctx *ctx, const 
 
 /*
  * Palette indices for an image: one pass counts the distinct colours in a
- * hash table (a run of equal pixels, or one equal to the pixel above,
- * skips the lookup: most pixels of a map) and notes the runs' colours;
+ * hash table (a run of equal pixels, or a row equal to the one above,
+ * is looked up once: most pixels of a map) and notes the runs' colours;
  * up to 256 colours the palette is exact, beyond that median_cut() makes
  * one and *psnr says how close it is. Returns the palette size, 0 when
  * there are too many colours to try (or exact_only and more than 256),
@@ -510,20 +550,22 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
                         uint8_t *idx, double *psnr)
 {
   qcolour *cs = NULL, *tmp = NULL;
-  int32_t *table = NULL;
+  qslot *table = NULL;
   qruns rs = { NULL, 0, 0, NULL, NULL };
   qbox *boxes = NULL;
   int n = 0, np = -1;
   size_t w = (size_t)img->w, h = (size_t)img->h;
   double sse = 0;
+  uint64_t box_sse = 0;
+  uint8_t remap[256];        /* palette entry -> its index in the PNG */
   *psnr = INFINITY;
   if (!(table = tgis__malloc(ctx, QHSIZE * sizeof *table)) ||
       !(cs = tgis__malloc(ctx, QMAX_DISTINCT * sizeof *cs)) ||
       !(rs.row_end = tgis__malloc(ctx, h * sizeof *rs.row_end)) ||
       !(rs.same = tgis__malloc(ctx, h)) ||
-      !(rs.runs = tgis__malloc(ctx, (rs.cap = w * 16) * sizeof *rs.runs)))
+      !(rs.runs = tgis__malloc(ctx, (rs.cap = w * (h < 128 ? h : 128)) * sizeof *rs.runs)))
     goto done;
-  memset(table, 0xff, QHSIZE * sizeof *table);
+  memset(table, 0xff, QHSIZE * sizeof *table);   /* id -1: empty */
   {
     int max = exact_only ? 256 : QMAX_DISTINCT;
     n = img->argb ? histogram(ctx, img, 1, table, cs, &rs, max)
@@ -542,29 +584,20 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
     }
     np = n;
   } else {
-    /* median_cut() reorders its colours: give it a copy that knows where
-     * each came from. */
-    qcolour *work;
-    if (!(work = tgis__malloc(ctx, (size_t)n * sizeof *work)) ||
-        !(tmp = tgis__malloc(ctx, (size_t)n * sizeof *tmp)) ||
+    if (!(tmp = tgis__malloc(ctx, (size_t)n * sizeof *tmp)) ||
         !(boxes = tgis__malloc(ctx, 256 * sizeof *boxes))) {
-      tgis__free(ctx, work);
       np = -1;
       goto done;
     }
-    for (int i = 0; i < n; i++) {
-      work[i] = cs[i];
-      work[i].id = (uint16_t)i;
-    }
-    np = median_cut(work, tmp, n, 64, 256, pal, boxes);
-    for (int i = 0; i < n; i++)
-      cs[work[i].id].slot = work[i].slot;
-    tgis__free(ctx, work);
+    np = median_cut(cs, tmp, n, 64, 256, pal, boxes, &box_sse);
     /* Error over the colours, weighted by their pixels (premultiplied, so
-     * differences hidden by transparency do not count). */
-    for (int i = 0; i < n; i++) {
+     * differences hidden by transparency do not count). ARGB keys are
+     * premultiplied already: the boxes' sums give it. */
+    if (img->argb)
+      sse = (double)box_sse;
+    for (int i = 0; i < n && !img->argb; i++) {
       uint32_t p = pal[cs[i].slot];
-      double a0 = img->argb ? 1 : cs[i].c[3] / 255.0, a1 = img->argb ? 1 : (double)(p >> 24) / 255.0, da;
+      double a0 = cs[i].c[3] / 255.0, a1 = (double)(p >> 24) / 255.0, da;
       for (int ch = 0; ch < 3; ch++) {
         double d = cs[i].c[ch] * a0 - (double)((p >> (8 * ch)) & 255) * a1;
         sse += d * d * cs[i].count;
@@ -579,9 +612,8 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
   }
   {
     /* Translucent entries first, so that tRNS can stop at the last of
-     * them; folded into the one pass that writes the indices. */
+     * them; remap[] is applied where the index patterns are built. */
     uint32_t sorted[256];
-    uint8_t remap[256];
     int k = 0;
     for (int pass = 0; pass < 2; pass++)
       for (int i = 0; i < np; i++)
@@ -590,27 +622,32 @@ static int make_palette(tgis_ctx *ctx, const pixels *img, int exact_only, uint32
           sorted[k++] = pal[i];
         }
     memcpy(pal, sorted, (size_t)np * sizeof *pal);
-    for (int i = 0; i < n; i++)
-      cs[i].slot = (int16_t)remap[cs[i].slot];
   }
   {
-    size_t r = 0;
+    /* Each colour's index repeated in 8 bytes, in the hash table's memory,
+     * which is done with. */
+    uint64_t *pat = (uint64_t *)(void *)table;
+    const qrun *run = rs.runs;
+    _Static_assert(QHSIZE * sizeof(qslot) >= QMAX_DISTINCT * sizeof(uint64_t),
+                   "the patterns fit in the hash table");
+    for (int i = 0; i < n; i++)
+      pat[i] = remap[cs[i].slot] * 0x0101010101010101ull;
     for (size_t y = 0; y < h; y++) {
       uint8_t *d = idx + y * w;
+      const qrun *end = rs.runs + rs.row_end[y];   /* a local: d's stores may alias */
       if (rs.same[y]) {
         memcpy(d, d - w, w);
         continue;
       }
-      for (; r < rs.row_end[y]; r++) {
-        uint8_t s = (uint8_t)cs[rs.runs[r].id].slot;
-        size_t len = rs.runs[r].len;
+      for (; run < end; run++) {
+        uint64_t eight = pat[run->id];
+        size_t len = run->len;
         if (len <= 16) {
           /* Two 8-byte stores; idx has room for 16 past its end. */
-          uint64_t eight = s * 0x0101010101010101ull;
           memcpy(d, &eight, 8);
           memcpy(d + 8, &eight, 8);
         } else {
-          memset(d, s, len);
+          memset(d, (uint8_t)eight, len);
         }
         d += len;
       }
