@@ -29,8 +29,9 @@
  * our own rasterisers stand in: fills, wide strokes and dashes go through
  * the exact-area scanline rasteriser (raster.c), hairlines (strokes up to
  * 1.5 px, i.e. parcel outlines) are drawn by distance-based coverage into
- * a mask, and label halos are the glyph mask dilated, not stroked glyph
- * outlines. Point symbols and glyphs stay Cairo's.
+ * a mask, label glyphs are Cairo's outlines (cached) filled by raster.c
+ * into a mask, and label halos are that mask dilated, not stroked glyph
+ * outlines. Point symbols stay Cairo's.
  */
 #include <assert.h>
 #include <limits.h>
