@@ -231,6 +231,12 @@ typedef struct tgis_store_vtable {
    * `after`, in id order. */
   tgis_status (*changes_since)(tgis_store *st, int64_t after, tgis_change_cb cb,
                                void *payload);
+  /* layer_scan by window reading only the fields whose bit is set in
+   * `fields` (bit i: catalogue field i); the others come back null, so a
+   * tile reads the one or two columns its style looks at. Private fields
+   * stay null whatever the bits say. */
+  tgis_status (*layer_scan_fields)(tgis_store *st, tgis_layer layer, const tgis_extent *window,
+                                   uint32_t fields, tgis_feature_cb cb, void *payload);
 
   /* -- utility tracing -- */
   /* The rows of one utility network (layer TGIS_LAYER_UTILITY_NODES or

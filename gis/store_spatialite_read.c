@@ -13,8 +13,14 @@
 
 #include "store_spatialite_int.h"
 
-/* SELECT id, <fields>, geom FROM t [window] -- built from the catalogue. */
-static int build_select(char *sql, size_t n, const tgis_layer_def *def, int window)
+/* Every field of a layer, as a field mask. */
+#define ALL_FIELDS UINT32_MAX
+
+/* SELECT id, <fields>, geom FROM t [window] -- built from the catalogue; a
+ * field not in `fields` (bit i: field i) is selected as NULL, so the
+ * columns keep their places. */
+static int build_select(char *sql, size_t n, const tgis_layer_def *def, int window,
+                        uint32_t fields)
 {
   size_t used;
   int k = snprintf(sql, n, "SELECT t.id");
@@ -23,7 +29,7 @@ static int build_select(char *sql, size_t n, const tgis_layer_def *def, int wind
   used = (size_t)k;
   for (int i = 0; i < def->n_fields; i++) {
     const tgis_field_def *f = &def->fields[i];
-    if (f->flags & TGIS_FIELD_PRIVATE)
+    if ((f->flags & TGIS_FIELD_PRIVATE) || !(fields >> i & 1u))
       k = snprintf(sql + used, n - used, ", NULL");
     else if (f->flags & TGIS_FIELD_NODE_REF)
       k = snprintf(sql + used, n - used,
@@ -44,8 +50,11 @@ static int build_select(char *sql, size_t n, const tgis_layer_def *def, int wind
   return k < 0 || (size_t)k >= n - used ? -1 : 0;
 }
 
-tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
-                              unsigned flags, tgis_feature_cb cb, void *payload)
+/* tgis_sl__emit_rows() reading only the columns of `fields` (the others
+ * selected as NULL): theirs are the only values set per row. */
+static tgis_status emit_fields(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
+                               unsigned flags, uint32_t fields, tgis_feature_cb cb,
+                               void *payload)
 {
   int keep = (flags & TGIS_SL_EMIT_KEEP) != 0;
   tgis_value vals[TGIS_MAX_FIELDS];
@@ -53,6 +62,9 @@ tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_s
   tgis_status st = TGIS_OK;
   int rc = SQLITE_DONE, geom_col = def->n_fields + 1;
 
+  memset(vals, 0, sizeof vals);
+  for (int i = 0; i < def->n_fields; i++)
+    vals[i].is_null = 1;          /* stays so where the field is not read */
   tgis_geombuf_init(&g, s->base.ctx);
   while (st == TGIS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     tgis_feature f;
@@ -61,6 +73,8 @@ tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_s
 
     for (int i = 0; i < def->n_fields; i++) {
       int col = i + 1;
+      if (!(fields >> i & 1u))
+        continue;
       memset(&vals[i], 0, sizeof vals[i]);
       if ((flags & TGIS_SL_EMIT_REF_IDS) && (def->fields[i].flags & TGIS_FIELD_NODE_REF)) {
         vals[i].is_null = sqlite3_column_type(stmt, col) == SQLITE_NULL;
@@ -110,24 +124,61 @@ tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_s
   return st;
 }
 
-tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_extent *window,
-                                tgis_feature_cb cb, void *payload)
+tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
+                              unsigned flags, tgis_feature_cb cb, void *payload)
 {
-  sl_store *s = (sl_store *)base;
+  return emit_fields(s, def, stmt, flags, ALL_FIELDS, cb, payload);
+}
+
+/* The scan of a layer, by window or not, reading the fields of `fields`. */
+static tgis_status scan(sl_store *s, tgis_layer layer, const tgis_extent *window,
+                        uint32_t fields, tgis_feature_cb cb, void *payload)
+{
   const tgis_layer_def *def = tgis_layer__def(layer);
-  sqlite3_stmt *stmt = NULL, **cached = window ? &s->layer[layer].scan_window : NULL;
+  sl_layer_stmts *ls = &s->layer[layer];
+  sqlite3_stmt *stmt = NULL, **cached = NULL;
   int keep = 0;
   char sql[2048];
 
+  /* Bits beyond the layer's fields mean nothing: one mask, one statement. */
+  if (def->n_fields < 32)
+    fields &= (UINT32_C(1) << def->n_fields) - 1;
   /* A window query is what every tile asks, several times a tile: its
-   * statement is prepared once per store and kept (preparing it cost about
-   * 5% of a tile). A scan nested in another's callback on the same layer,
-   * with the kept one still running, prepares its own. */
+   * statement, one per set of fields, is prepared once per store and kept
+   * (preparing it cost about 5% of a tile). A scan nested in another's
+   * callback on the same layer, with the kept one still running, prepares
+   * its own. */
+  if (window) {
+    unsigned free_slot = SL_SCAN_SLOTS;
+    for (unsigned i = 0; i < SL_SCAN_SLOTS && !cached; i++) {
+      if (!ls->scan_window[i])
+        free_slot = free_slot < SL_SCAN_SLOTS ? free_slot : i;
+      else if (ls->scan_fields[i] == fields)
+        cached = &ls->scan_window[i];
+    }
+    if (!cached) {
+      /* A new set: a free slot, else the oldest one not running. */
+      unsigned i = free_slot;
+      for (unsigned k = 0; i == SL_SCAN_SLOTS && k < SL_SCAN_SLOTS; k++) {
+        unsigned j = (ls->scan_next + k) % SL_SCAN_SLOTS;
+        if (!sqlite3_stmt_busy(ls->scan_window[j])) {
+          i = j;
+          ls->scan_next = (j + 1) % SL_SCAN_SLOTS;
+        }
+      }
+      if (i < SL_SCAN_SLOTS) {
+        sqlite3_finalize(ls->scan_window[i]);
+        ls->scan_window[i] = NULL;
+        ls->scan_fields[i] = fields;
+        cached = &ls->scan_window[i];
+      }
+    }
+  }
   if (cached && *cached && !sqlite3_stmt_busy(*cached)) {
     stmt = *cached;
     keep = 1;
   } else {
-    if (build_select(sql, sizeof sql, def, window != NULL))
+    if (build_select(sql, sizeof sql, def, window != NULL, fields))
       return tgis__fail(s->base.ctx, TGIS_EINVAL, "statement for %s too long", def->table);
     if (sqlite3_prepare_v3(s->db, sql, -1, cached && !*cached ? SQLITE_PREPARE_PERSISTENT : 0,
                            &stmt, NULL) != SQLITE_OK)
@@ -144,14 +195,29 @@ tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_e
     sqlite3_bind_double(stmt, 3, window->maxx);
     sqlite3_bind_double(stmt, 4, window->maxy);
   }
-  return tgis_sl__emit_rows(s, def, stmt, keep ? TGIS_SL_EMIT_KEEP : 0, cb, payload);
+  return emit_fields(s, def, stmt, keep ? TGIS_SL_EMIT_KEEP : 0, fields, cb, payload);
+}
+
+tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_extent *window,
+                                tgis_feature_cb cb, void *payload)
+{
+  return scan((sl_store *)base, layer, window, ALL_FIELDS, cb, payload);
+}
+
+tgis_status tgis_sl__layer_scan_fields(tgis_store *base, tgis_layer layer,
+                                       const tgis_extent *window, uint32_t fields,
+                                       tgis_feature_cb cb, void *payload)
+{
+  return scan((sl_store *)base, layer, window, fields, cb, payload);
 }
 
 void tgis_sl__finalize_reader(sl_store *s)
 {
   for (int i = 0; i < TGIS_LAYER_COUNT; i++) {
-    sqlite3_finalize(s->layer[i].scan_window);
-    s->layer[i].scan_window = NULL;
+    for (int k = 0; k < SL_SCAN_SLOTS; k++) {
+      sqlite3_finalize(s->layer[i].scan_window[k]);
+      s->layer[i].scan_window[k] = NULL;
+    }
   }
 }
 
@@ -171,7 +237,7 @@ tgis_status tgis_sl__feature_find(tgis_store *base, tgis_layer layer, const char
     return tgis__fail(s->base.ctx, TGIS_EINVAL, "cannot search %s by '%s'",
                       def ? def->table : "?", field);
   /* build_select() without a window ends in " ORDER BY t.id": cut it off. */
-  if (build_select(sql, sizeof sql - 200, def, 0) || !(tail = strstr(sql, " ORDER BY t.id")))
+  if (build_select(sql, sizeof sql - 200, def, 0, ALL_FIELDS) || !(tail = strstr(sql, " ORDER BY t.id")))
     return tgis__fail(s->base.ctx, TGIS_EINVAL, "statement for %s too long", def->table);
   used = (size_t)(tail - sql);
   /* A prefix is a range on the column, so its index answers it; a

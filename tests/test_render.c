@@ -439,14 +439,14 @@ static void test_render__mem_source_emits_each_feature_once(void)
     if (indexed)
       ASSERT_OK_CTX(ctx, tgis_source_mem_index(m));
     memset(&c, 0, sizeof c);
-    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, count_feature, &c));
+    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, NULL, count_feature, &c));
     /* x in 200..1000 (9 columns) by y in 200..400 (3 rows), and the big one */
     ASSERT_EQ(c.n, 9 * 3 + 1);
     for (int i = 0; i < c.n && i < 64; i++)
       big += c.seen[i] == 999;
     ASSERT_EQ(big, 1);
     memset(&c, 0, sizeof c);
-    ASSERT_OK_CTX(ctx, src.query(src.self, "missing", &q, 0, count_feature, &c));
+    ASSERT_OK_CTX(ctx, src.query(src.self, "missing", &q, 0, NULL, count_feature, &c));
     ASSERT_EQ(c.n, 0);
   }
   ASSERT_EQ(tgis_source_mem_count(m, "a"), 401);

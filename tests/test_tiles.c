@@ -187,7 +187,7 @@ static void test_tiles__source_reads_what_sql_finds(void)
   memset(&c, 0, sizeof c);
   c.box.minx = INFINITY;
   c.box.maxx = -INFINITY;
-  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, count_feature, &c));
+  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, NULL, count_feature, &c));
   printf("     parcels in the tile: %zu\n", c.n);
   ASSERT(c.n > 5);
   ASSERT_EQ(c.private_keys, 0);   /* the personal field is not even named */
@@ -212,7 +212,7 @@ static void test_tiles__source_reads_what_sql_finds(void)
   ASSERT_EQ((long)c.n, (long)sql_n);
 
   memset(&c, 0, sizeof c);
-  ASSERT_OK_CTX(ctx, src.query(src.self, "no_such_layer", &b, 0.5, count_feature, &c));
+  ASSERT_OK_CTX(ctx, src.query(src.self, "no_such_layer", &b, 0.5, NULL, count_feature, &c));
   ASSERT_EQ(c.n, 0);
   tgis_source_db_free(s);
   tgis_close(ctx);

@@ -188,6 +188,12 @@ static int reserve(tgis_ctx *ctx, void *arrp, size_t *cap, size_t need, size_t s
 
 static const char *attr(const tgis_feature_view *f, const char *key)
 {
+  /* The source names the keys render_group() asked for by the very
+   * pointers it was given, the style's own strings: most lookups end at a
+   * pointer comparison. */
+  for (size_t i = 0; i < f->n_attrs; i++)
+    if (f->keys[i] == key)
+      return f->values[i];
   for (size_t i = 0; i < f->n_attrs; i++)
     if (f->keys[i] && strcmp(f->keys[i], key) == 0)
       return f->values[i];
@@ -1162,13 +1168,20 @@ static tgis_status render_group(frame *fr, const tgis_tile_source *src, size_t g
   tgis_render_scratch *r = fr->r;
   const tgis_style *s = fr->style;
   double gm = 0, lm = 0, margin, t0;
-  int any = 0, stride = 1;
+  int any = 0, stride = 1, all_keys = 0;
+  const char *keys[TGIS_SOURCE_MAX_KEYS + 1];
+  size_t n_keys = 0;
   tgis_extent q;
   tgis_status st;
 
   for (size_t li = g0; li < g1; li++) {
     const tgis_style_layer *l = &s->layers[li];
     const layer_state *ls = &r->ls[li];
+    /* The source reads only the attributes the active layers look at
+     * (filters, paints, labels): for parcels one column of ten. */
+    if ((ls->draw || ls->label) &&
+        tgis_style_layer_keys(l, keys, &n_keys, TGIS_SOURCE_MAX_KEYS) != 0)
+      all_keys = 1;
     if (ls->draw) {
       gm = fmax(gm, ls->stroke_w / 2 + (l->has_casing ? ls->casing_w : 0));
       if (l->symbol)
@@ -1204,8 +1217,10 @@ static tgis_status render_group(frame *fr, const tgis_tile_source *src, size_t g
     r->bidx[i] = -1;
   r->n_pts = r->n_rings = r->n_items = r->n_batches = 0;
 
+  keys[n_keys] = NULL;
   t0 = now_ms();
-  st = src->query(src->self, s->layers[g0].source, &q, 0.5 / (fr->k * fr->scale), on_feature, fr);
+  st = src->query(src->self, s->layers[g0].source, &q, 0.5 / (fr->k * fr->scale),
+                  all_keys ? NULL : keys, on_feature, fr);
   r->stats.query_ms += now_ms() - t0;
   if (st) {
     if (tgis_errcode(r->ctx) == TGIS_OK)

@@ -33,10 +33,15 @@ typedef struct tgis_feature_view {
  */
 typedef tgis_status (*tgis_feature_emit)(const tgis_feature_view *f, void *payload);
 
+/** Most keys a query may ask for (see tgis_tile_source.query). */
+#define TGIS_SOURCE_MAX_KEYS 16
+
 typedef struct tgis_tile_source {
-  /* Emit every feature of `layer` (a table name: "parcels", "roads", "utility_lines", "utility_nodes", "facilities", "districts", or a result layer like "coverage") whose box meets `bbox` (EPSG:3857). `tolerance` is the simplification the renderer accepts (metres), may be ignored. */
+  /* Emit every feature of `layer` (a table name: "parcels", "roads", "utility_lines", "utility_nodes", "facilities", "districts", or a result layer like "coverage") whose box meets `bbox` (EPSG:3857). `tolerance` is the simplification the renderer accepts (metres), may be ignored.
+   *
+   * `keys` names the attributes the caller reads, NULL-terminated, at most TGIS_SOURCE_MAX_KEYS of them (more: TGIS_EINVAL); NULL asks for every attribute. With a list, each feature's view has exactly those keys in that order (n_attrs is the list's length, keys[i] is the list's i-th pointer), and the source reads only those: a key the layer does not have (or keeps private) is a null value, not an error, as a missing attribute always reads in a style. */
   tgis_status (*query)(void *self, const char *layer, const tgis_extent *bbox, double tolerance,
-                       tgis_feature_emit emit, void *payload);
+                       const char *const *keys, tgis_feature_emit emit, void *payload);
   void *self;
 } tgis_tile_source;
 

@@ -17,7 +17,7 @@
 #include "source_db.h"
 #include "tiles_int.h"
 
-#define MAX_FIELDS 16
+#define MAX_FIELDS TGIS_SOURCE_MAX_KEYS
 #define VALUE_BYTES 64            /* a number, or room for a short text */
 
 struct tgis_source_db {
@@ -45,8 +45,9 @@ typedef struct query {
   tgis_feature_emit emit;
   void *payload;
   size_t n_attrs;
-  int field_of[MAX_FIELDS];       /* attribute i is catalogue field field_of[i] */
-  const char *keys[MAX_FIELDS];
+  int field_of[MAX_FIELDS];       /* attribute i is catalogue field field_of[i]; -1 null */
+  const char *const *keys;        /* the caller's list, or own_keys */
+  const char *own_keys[MAX_FIELDS];
   char text[MAX_FIELDS][VALUE_BYTES];
   const char *values[MAX_FIELDS];
 } query;
@@ -295,9 +296,13 @@ static tgis_status on_feature(const tgis_feature *f, void *payload)
   s->stats.points_kept += s->g.n_points;
   s->stats.features++;
 
-  for (size_t i = 0; i < q->n_attrs; i++)
-    format_value(q->text[i], &q->def->fields[q->field_of[i]], &f->values[q->field_of[i]],
-                 &q->values[i]);
+  for (size_t i = 0; i < q->n_attrs; i++) {
+    int k = q->field_of[i];
+    if (k < 0)
+      q->values[i] = NULL;        /* asked for, but no such field */
+    else
+      format_value(q->text[i], &q->def->fields[k], &f->values[k], &q->values[i]);
+  }
   view.id = f->id;
   view.geom = &s->g;
   view.n_attrs = q->n_attrs;
@@ -440,6 +445,8 @@ typedef struct cov_query {
   tgis_source_db *s;
   tgis_merc_fit fit;
   double tolerance;
+  const char *const *keys;        /* as asked; NULL: the one, travel_min */
+  size_t n_keys;
   tgis_feature_emit emit;
   void *payload;
   tgis_status emit_status;        /* the emitter's, to tell it from the scan's */
@@ -448,11 +455,11 @@ typedef struct cov_query {
 
 static tgis_status on_coverage(const tgis_coverage_feature *f, void *payload)
 {
-  static const char *const keys[] = { "travel_min" };
+  static const char *const all_keys[] = { "travel_min" };
   cov_query *q = payload;
   tgis_source_db *s = q->s;
   tgis_feature_view view;
-  const char *values[1];
+  const char *values[MAX_FIELDS], *minutes = NULL;
   tgis_status st;
 
   if (!f->in_run || f->geom->n_points == 0 || (f->reachable && !isfinite(f->minutes)))
@@ -465,21 +472,29 @@ static tgis_status on_coverage(const tgis_coverage_feature *f, void *payload)
   s->stats.points += before;
   s->stats.points_kept += s->g.n_points;
   s->stats.features++;
-  values[0] = NULL;
   if (f->reachable) {
     snprintf(q->text, sizeof q->text, "%.2f", f->minutes);
-    values[0] = q->text;
+    minutes = q->text;
   }
   view.id = f->parcel_id;
   view.geom = &s->g;
-  view.n_attrs = 1;
-  view.keys = keys;
+  if (q->keys) {
+    for (size_t i = 0; i < q->n_keys; i++)
+      values[i] = strcmp(q->keys[i], all_keys[0]) == 0 ? minutes : NULL;
+    view.n_attrs = q->n_keys;
+    view.keys = q->keys;
+  } else {
+    values[0] = minutes;
+    view.n_attrs = 1;
+    view.keys = all_keys;
+  }
   view.values = values;
   return q->emit_status = q->emit(&view, q->payload);
 }
 
 static tgis_status coverage_query(tgis_source_db *s, const tgis_extent *bbox,
-                                  double tolerance, tgis_feature_emit emit, void *payload)
+                                  double tolerance, const char *const *keys, size_t n_keys,
+                                  tgis_feature_emit emit, void *payload)
 {
   cov_query q;
   tgis_extent window;
@@ -488,6 +503,8 @@ static tgis_status coverage_query(tgis_source_db *s, const tgis_extent *bbox,
   memset(&q, 0, sizeof q);
   q.s = s;
   q.tolerance = tolerance;
+  q.keys = keys;
+  q.n_keys = n_keys;
   q.emit = emit;
   q.payload = payload;
   if ((st = window_fit(s, bbox, tolerance, &window, &q.fit)) != TGIS_OK)
@@ -506,16 +523,26 @@ void tgis_tiles_set_coverage_run(tgis_tiles *t, int64_t run_id)
 }
 
 static tgis_status db_query(void *self, const char *layer_name, const tgis_extent *bbox,
-                            double tolerance, tgis_feature_emit emit, void *payload)
+                            double tolerance, const char *const *keys, tgis_feature_emit emit,
+                            void *payload)
 {
   tgis_source_db *s = self;
   query q;
   tgis_extent window;
   tgis_layer layer;
   tgis_status st;
+  size_t n_keys = 0;
+  uint32_t fields = 0;
 
+  if (keys) {
+    while (keys[n_keys] && n_keys <= MAX_FIELDS)
+      n_keys++;
+    if (n_keys > MAX_FIELDS)
+      return tgis__fail(s->ctx, TGIS_EINVAL, "layer %s: more than %d attributes asked for",
+                        layer_name, MAX_FIELDS);
+  }
   if (strcmp(layer_name, "coverage") == 0)
-    return coverage_query(s, bbox, tolerance, emit, payload);
+    return coverage_query(s, bbox, tolerance, keys, n_keys, emit, payload);
   memset(&q, 0, sizeof q);
   if (!(q.def = layer_by_name(layer_name, &layer)))
     return TGIS_OK;               /* nothing stored under that name: nothing to draw */
@@ -524,15 +551,32 @@ static tgis_status db_query(void *self, const char *layer_name, const tgis_exten
   q.bbox = bbox;
   q.emit = emit;
   q.payload = payload;
-  for (int i = 0; i < q.def->n_fields && q.n_attrs < MAX_FIELDS; i++) {
-    if (q.def->fields[i].flags & TGIS_FIELD_PRIVATE)
-      continue;                   /* never even named to the renderer */
-    q.field_of[q.n_attrs] = i;
-    q.keys[q.n_attrs++] = q.def->fields[i].name;
+  if (keys) {
+    /* Only the fields asked for are read and formatted; a private field
+     * reads as a missing one. */
+    for (size_t k = 0; k < n_keys; k++) {
+      int i = tgis_layer__field(q.def, keys[k]);
+      if (i >= 0 && (q.def->fields[i].flags & TGIS_FIELD_PRIVATE))
+        i = -1;
+      q.field_of[k] = i;
+      if (i >= 0)
+        fields |= UINT32_C(1) << i;
+    }
+    q.n_attrs = n_keys;
+    q.keys = keys;
+  } else {
+    for (int i = 0; i < q.def->n_fields && q.n_attrs < MAX_FIELDS; i++) {
+      if (q.def->fields[i].flags & TGIS_FIELD_PRIVATE)
+        continue;                 /* never even named to the renderer */
+      q.field_of[q.n_attrs] = i;
+      q.own_keys[q.n_attrs++] = q.def->fields[i].name;
+      fields |= UINT32_C(1) << i;
+    }
+    q.keys = q.own_keys;
   }
   if ((st = window_fit(s, bbox, tolerance, &window, &q.fit)) != TGIS_OK)
     return st;
-  return s->store->vt->layer_scan(s->store, layer, &window, on_feature, &q);
+  return s->store->vt->layer_scan_fields(s->store, layer, &window, fields, on_feature, &q);
 }
 
 tgis_tile_source tgis_source_db_source(tgis_source_db *s)
