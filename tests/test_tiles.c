@@ -218,6 +218,123 @@ static void test_tiles__source_reads_what_sql_finds(void)
   tgis_close(ctx);
 }
 
+/* Features of one query as (id, land_use, area_m2), values copied. */
+typedef struct parcel_rows {
+  size_t n, bad;
+  const char *const *want;        /* the list asked; NULL: all */
+  int64_t id[4096];
+  char use[4096][32], area[4096][32];
+} parcel_rows;
+
+static tgis_status keep_parcel(const tgis_feature_view *f, void *payload)
+{
+  parcel_rows *p = payload;
+  const char *use = NULL, *area = NULL;
+  if (p->n >= 4096)
+    return TGIS_OK;
+  if (p->want) {
+    /* Exactly the keys asked, by the very pointers, in order. */
+    size_t n = 0;
+    while (p->want[n])
+      n++;
+    if (f->n_attrs != n)
+      p->bad++;
+    for (size_t i = 0; i < f->n_attrs && i < n; i++) {
+      p->bad += f->keys[i] != p->want[i];
+      if (strcmp(p->want[i], "no_such_field") == 0 || strstr(p->want[i], "pinfl"))
+        p->bad += f->values[i] != NULL;   /* unknown or private: null */
+    }
+  }
+  for (size_t i = 0; i < f->n_attrs; i++) {
+    if (!use && strcmp(f->keys[i], "land_use") == 0)
+      use = f->values[i];
+    if (!area && strcmp(f->keys[i], "area_m2") == 0)
+      area = f->values[i];
+  }
+  p->id[p->n] = f->id;
+  snprintf(p->use[p->n], sizeof p->use[0], "%s", use ? use : "(null)");
+  snprintf(p->area[p->n], sizeof p->area[0], "%s", area ? area : "(null)");
+  p->n++;
+  return TGIS_OK;
+}
+
+static void test_tiles__source_reads_only_the_keys_asked(void)
+{
+  tgis_ctx *ctx = open_ro();
+  tgis_source_db *s = NULL;
+  tgis_tile_source src;
+  parcel_rows *all = NULL, *some = NULL;
+  const char *const want[] = { "area_m2", "no_such_field", "owner_pinfl", "land_use",
+                               "area_m2", NULL };
+  const char *const none[] = { NULL };
+  const char *many[TGIS_SOURCE_MAX_KEYS + 2];
+  tgis_extent b;
+  int x, y;
+
+  if (!ctx)
+    return;
+  all = calloc(1, sizeof *all);
+  some = calloc(1, sizeof *some);
+  ASSERT(all && some);
+  ASSERT_OK_CTX(ctx, tgis_source_db_new(&s, ctx));
+  src = tgis_source_db_source(s);
+  tile_at(69.255, 41.31, 15, &x, &y);
+  ASSERT_OK_CTX(ctx, tgis_render_tile_bounds(&b, 15, x, y));
+  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, NULL, keep_parcel, all));
+  some->want = want;
+  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, want, keep_parcel, some));
+  ASSERT(all->n > 5);
+  ASSERT_EQ(some->n, all->n);
+  ASSERT_EQ(some->bad, 0);
+  /* The values asked for are those of the full read, feature by feature. */
+  for (size_t i = 0; i < some->n; i++) {
+    size_t j = 0;
+    while (j < all->n && all->id[j] != some->id[i])
+      j++;
+    ASSERT(j < all->n);
+    ASSERT_STR_EQ(some->use[i], all->use[j]);
+    ASSERT_STR_EQ(some->area[i], all->area[j]);
+    ASSERT(strcmp(some->use[i], "(null)") != 0);
+  }
+  /* Again (the kept statement for this set), and an empty list: every
+   * feature, no attributes. */
+  memset(some, 0, sizeof *some);
+  some->want = want;
+  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, want, keep_parcel, some));
+  ASSERT_EQ(some->n, all->n);
+  ASSERT_EQ(some->bad, 0);
+  memset(some, 0, sizeof *some);
+  some->want = none;
+  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, none, keep_parcel, some));
+  ASSERT_EQ(some->n, all->n);
+  ASSERT_EQ(some->bad, 0);
+  /* More sets of fields than the store keeps statements for, in turn. */
+  for (int round = 0; round < 2; round++) {
+    static const char *const sets[][3] = { { "land_use", NULL }, { "area_m2", NULL },
+                                           { "residents", NULL }, { "district", NULL },
+                                           { "cadastre", "land_use", NULL } };
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+      memset(some, 0, sizeof *some);
+      some->want = sets[k];
+      ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, sets[k], keep_parcel, some));
+      ASSERT_EQ(some->n, all->n);
+      ASSERT_EQ(some->bad, 0);
+    }
+  }
+  /* Too many keys: refused with a message, nothing emitted. */
+  for (int i = 0; i < TGIS_SOURCE_MAX_KEYS + 1; i++)
+    many[i] = "land_use";
+  many[TGIS_SOURCE_MAX_KEYS + 1] = NULL;
+  memset(some, 0, sizeof *some);
+  ASSERT_EQ(src.query(src.self, "parcels", &b, 0.5, many, keep_parcel, some), TGIS_EINVAL);
+  ASSERT_EQ(some->n, 0);
+  ASSERT_CONTAINS(tgis_errmsg(ctx), "attributes");
+  tgis_source_db_free(s);
+  tgis_close(ctx);
+  free(all);
+  free(some);
+}
+
 /* ---- rendered parcels against gdal_rasterize -------------------------------------- */
 
 static void iou_at(int z, double *iou)
@@ -433,6 +550,7 @@ int main(void)
   RUN(test_tiles__fit_is_exact_to_a_hundredth_of_a_pixel);
   RUN(test_tiles__a_window_too_wide_falls_back_to_proj);
   RUN(test_tiles__source_reads_what_sql_finds);
+  RUN(test_tiles__source_reads_only_the_keys_asked);
   RUN(test_tiles__database_tiles_match_gdal_rasterize);
   RUN(test_tiles__map_image_frames_the_city);
   RUN(test_tiles__cache_bound_lru_and_references);
