@@ -16,9 +16,8 @@
 /* Every field of a layer, as a field mask. */
 #define ALL_FIELDS UINT32_MAX
 
-/* SELECT id, <fields>, geom FROM t [window] -- built from the catalogue; a
- * field not in `fields` (bit i: field i) is selected as NULL, so the
- * columns keep their places. */
+/* SELECT id, <fields>, geom FROM t [window] -- built from the catalogue,
+ * with only the fields of `fields` (bit i: field i), in catalogue order. */
 static int build_select(char *sql, size_t n, const tgis_layer_def *def, int window,
                         uint32_t fields)
 {
@@ -29,7 +28,9 @@ static int build_select(char *sql, size_t n, const tgis_layer_def *def, int wind
   used = (size_t)k;
   for (int i = 0; i < def->n_fields; i++) {
     const tgis_field_def *f = &def->fields[i];
-    if ((f->flags & TGIS_FIELD_PRIVATE) || !(fields >> i & 1u))
+    if (!(fields >> i & 1u))
+      continue;
+    if (f->flags & TGIS_FIELD_PRIVATE)
       k = snprintf(sql + used, n - used, ", NULL");
     else if (f->flags & TGIS_FIELD_NODE_REF)
       k = snprintf(sql + used, n - used,
@@ -50,8 +51,8 @@ static int build_select(char *sql, size_t n, const tgis_layer_def *def, int wind
   return k < 0 || (size_t)k >= n - used ? -1 : 0;
 }
 
-/* tgis_sl__emit_rows() reading only the columns of `fields` (the others
- * selected as NULL): theirs are the only values set per row. */
+/* tgis_sl__emit_rows() over a SELECT of only the fields of `fields` (as
+ * build_select() makes it): the others are null. */
 static tgis_status emit_fields(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
                                unsigned flags, uint32_t fields, tgis_feature_cb cb,
                                void *payload)
@@ -60,11 +61,13 @@ static tgis_status emit_fields(sl_store *s, const tgis_layer_def *def, sqlite3_s
   tgis_value vals[TGIS_MAX_FIELDS];
   tgis_geombuf g;
   tgis_status st = TGIS_OK;
-  int rc = SQLITE_DONE, geom_col = def->n_fields + 1;
+  int rc = SQLITE_DONE, geom_col = 1, col_of[TGIS_MAX_FIELDS];
 
   memset(vals, 0, sizeof vals);
-  for (int i = 0; i < def->n_fields; i++)
+  for (int i = 0; i < def->n_fields; i++) {
     vals[i].is_null = 1;          /* stays so where the field is not read */
+    col_of[i] = fields >> i & 1u ? geom_col++ : -1;
+  }
   tgis_geombuf_init(&g, s->base.ctx);
   while (st == TGIS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     tgis_feature f;
@@ -72,8 +75,8 @@ static tgis_status emit_fields(sl_store *s, const tgis_layer_def *def, sqlite3_s
     int blob_len = sqlite3_column_bytes(stmt, geom_col);
 
     for (int i = 0; i < def->n_fields; i++) {
-      int col = i + 1;
-      if (!(fields >> i & 1u))
+      int col = col_of[i];
+      if (col < 0)
         continue;
       memset(&vals[i], 0, sizeof vals[i]);
       if ((flags & TGIS_SL_EMIT_REF_IDS) && (def->fields[i].flags & TGIS_FIELD_NODE_REF)) {

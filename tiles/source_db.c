@@ -20,6 +20,20 @@
 #define MAX_FIELDS TGIS_SOURCE_MAX_KEYS
 #define VALUE_BYTES 64            /* a number, or room for a short text */
 
+/* Fits kept (see FIT_CELL): a map view or a seeding pass comes back to a
+ * cell for each of its tiles, a few cells apart. */
+#define FIT_SLOTS 16
+
+/* A fit made: its tolerance, cell, and the extent (database CRS) it was
+ * checked over. */
+typedef struct fit_slot {
+  int used;
+  uint64_t last_use;              /* for replacing the least recently used */
+  double tolerance, ix, iy;
+  tgis_extent extent;
+  tgis_merc_fit fit;
+} fit_slot;
+
 struct tgis_source_db {
   tgis_ctx *ctx;
   tgis_store *store;
@@ -27,12 +41,8 @@ struct tgis_source_db {
   tgis_geombuf g;                 /* the feature being emitted, in 3857 */
   tgis_source_db_stats stats;
   int64_t coverage_run;           /* run the "coverage" layer shows; 0 latest */
-  /* The last fit made (see FIT_CELL): its tolerance, cell and the extent
-   * (database CRS) it was checked over. */
-  int have_fit;
-  double fit_tolerance, fit_ix, fit_iy;
-  tgis_extent fit_extent;
-  tgis_merc_fit fit;
+  fit_slot fits[FIT_SLOTS];
+  uint64_t fit_clock;
 };
 
 /* One query in flight. */
@@ -388,31 +398,41 @@ static tgis_status window_fit(tgis_source_db *s, const tgis_extent *bbox, double
   double ix = floor(0.5 * (bbox->minx + bbox->maxx) / c);
   double iy = floor(0.5 * (bbox->miny + bbox->maxy) / c);
   double fit_tol = tolerance > 0 ? 0.1 * tolerance : 0.01;
+  fit_slot *f = NULL;
   tgis_status st;
 
-  if (!(s->have_fit && s->fit_tolerance == tolerance && s->fit_ix == ix && s->fit_iy == iy)) {
+  for (int i = 0; i < FIT_SLOTS && !f; i++)
+    if (s->fits[i].used && s->fits[i].tolerance == tolerance && s->fits[i].ix == ix &&
+        s->fits[i].iy == iy)
+      f = &s->fits[i];
+  if (!f) {
     tgis_extent cell = { (ix - 1) * c, (iy - 1) * c, (ix + 2) * c, (iy + 2) * c };
-    s->have_fit = 0;
+    f = &s->fits[0];
+    for (int i = 1; i < FIT_SLOTS && f->used; i++)
+      if (!s->fits[i].used || s->fits[i].last_use < f->last_use)
+        f = &s->fits[i];
+    f->used = 0;
     /* A tenth of the renderer's tolerance (half a pixel): the fit is
      * invisible. */
-    if ((st = tgis_merc_window(&s->merc, &cell, &s->fit_extent)) != TGIS_OK ||
-        (st = tgis_merc_fit_window(&s->merc, &s->fit_extent, fit_tol, &s->fit)) != TGIS_OK)
+    if ((st = tgis_merc_window(&s->merc, &cell, &f->extent)) != TGIS_OK ||
+        (st = tgis_merc_fit_window(&s->merc, &f->extent, fit_tol, &f->fit)) != TGIS_OK)
       return st;
-    s->have_fit = 1;
-    s->fit_tolerance = tolerance;
-    s->fit_ix = ix;
-    s->fit_iy = iy;
+    f->used = 1;
+    f->tolerance = tolerance;
+    f->ix = ix;
+    f->iy = iy;
   }
+  f->last_use = ++s->fit_clock;
   /* Inside the cell's ring, the window through the fit (to a millimetre of
    * PROJ's, well within its padding). */
-  if (!s->fit.exact && bbox->minx >= (ix - 1) * c && bbox->miny >= (iy - 1) * c &&
+  if (!f->fit.exact && bbox->minx >= (ix - 1) * c && bbox->miny >= (iy - 1) * c &&
       bbox->maxx <= (ix + 2) * c && bbox->maxy <= (iy + 2) * c)
-    fit_window(&s->fit, bbox, window);
+    fit_window(&f->fit, bbox, window);
   else if ((st = tgis_merc_window(&s->merc, bbox, window)) != TGIS_OK)
     return st;
-  if (window->minx >= s->fit_extent.minx && window->miny >= s->fit_extent.miny &&
-      window->maxx <= s->fit_extent.maxx && window->maxy <= s->fit_extent.maxy)
-    *fit = s->fit;
+  if (window->minx >= f->extent.minx && window->miny >= f->extent.miny &&
+      window->maxx <= f->extent.maxx && window->maxy <= f->extent.maxy)
+    *fit = f->fit;
   else if ((st = tgis_merc_fit_window(&s->merc, window, fit_tol, fit)) != TGIS_OK)
     return st;
   s->stats.queries++;
