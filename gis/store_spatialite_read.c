@@ -61,23 +61,23 @@ static tgis_status emit_fields(sl_store *s, const tgis_layer_def *def, sqlite3_s
   tgis_value vals[TGIS_MAX_FIELDS];
   tgis_geombuf g;
   tgis_status st = TGIS_OK;
-  int rc = SQLITE_DONE, geom_col = 1, col_of[TGIS_MAX_FIELDS];
+  int rc = SQLITE_DONE, n_read = 0, read[TGIS_MAX_FIELDS];
 
   memset(vals, 0, sizeof vals);
   for (int i = 0; i < def->n_fields; i++) {
     vals[i].is_null = 1;          /* stays so where the field is not read */
-    col_of[i] = fields >> i & 1u ? geom_col++ : -1;
+    if (fields >> i & 1u)
+      read[n_read++] = i;         /* field read[k] is column k + 1 */
   }
+  int geom_col = n_read + 1;
   tgis_geombuf_init(&g, s->base.ctx);
   while (st == TGIS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     tgis_feature f;
     const void *blob = sqlite3_column_blob(stmt, geom_col);
     int blob_len = sqlite3_column_bytes(stmt, geom_col);
 
-    for (int i = 0; i < def->n_fields; i++) {
-      int col = col_of[i];
-      if (col < 0)
-        continue;
+    for (int k = 0; k < n_read; k++) {
+      int i = read[k], col = k + 1;
       memset(&vals[i], 0, sizeof vals[i]);
       if ((flags & TGIS_SL_EMIT_REF_IDS) && (def->fields[i].flags & TGIS_FIELD_NODE_REF)) {
         vals[i].is_null = sqlite3_column_type(stmt, col) == SQLITE_NULL;

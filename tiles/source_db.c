@@ -349,8 +349,13 @@ static void fit_inverse(const tgis_merc_fit *f, double mx, double my, double *x,
     double det = a * d - b * c;
     if (det == 0)
       break;
-    u -= (d * ex - b * ey) / det;
-    v -= (a * ey - c * ex) / det;
+    double du = (d * ex - b * ey) / det, dv = (a * ey - c * ex) / det;
+    u -= du;
+    v -= dv;
+    /* Converged (quadratically: two or three steps from the centre); a
+     * further step would move the point by far less than a micrometre. */
+    if (fabs(du) < 1e-13 && fabs(dv) < 1e-13)
+      break;
   }
   *x = f->cx + u / f->inv_s;
   *y = f->cy + v / f->inv_s;
