@@ -70,7 +70,8 @@ tgis_status tgis_sl__layer_scan(tgis_store *st, tgis_layer layer, const tgis_ext
                                 tgis_feature_cb cb, void *payload);
 tgis_status tgis_sl__layer_scan_fields(tgis_store *st, tgis_layer layer,
                                        const tgis_extent *window, uint32_t fields,
-                                       tgis_feature_cb cb, void *payload);
+                                       const tgis_scan_outer *outer, tgis_feature_cb cb,
+                                       void *payload);
 /* Flags of tgis_sl__emit_rows(). */
 #define TGIS_SL_EMIT_KEEP    1u  /* reset the statement for reuse instead of finalizing it */
 #define TGIS_SL_EMIT_REF_IDS 2u  /* node-reference columns hold row ids (read as integers) */

@@ -51,11 +51,31 @@ static int build_select(char *sql, size_t n, const tgis_layer_def *def, int wind
   return k < 0 || (size_t)k >= n - used ? -1 : 0;
 }
 
+/* Whether the box a geometry blob records (database CRS), set in `box`,
+ * misses `core`; 0 when the blob is not one to read it from. */
+static int blob_misses(const unsigned char *blob, int len, const tgis_extent *core,
+                       tgis_extent *box)
+{
+  static const uint16_t one = 1;
+  double b[4];
+
+  if (len < 44 || blob[0] != 0x00 || blob[1] != 0x01 || blob[38] != 0x7C ||
+      *(const unsigned char *)&one != 1)
+    return 0;                     /* not little-endian SpatiaLite, here and there */
+  memcpy(b, blob + 6, sizeof b);  /* minx, miny, maxx, maxy */
+  box->minx = b[0];
+  box->miny = b[1];
+  box->maxx = b[2];
+  box->maxy = b[3];
+  return b[2] < core->minx || b[0] > core->maxx || b[3] < core->miny || b[1] > core->maxy;
+}
+
 /* tgis_sl__emit_rows() over a SELECT of only the fields of `fields` (as
- * build_select() makes it): the others are null. */
+ * build_select() makes it): the others are null. With `outer`, rows it
+ * leaves out are skipped before their geometry is decoded. */
 static tgis_status emit_fields(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
-                               unsigned flags, uint32_t fields, tgis_feature_cb cb,
-                               void *payload)
+                               unsigned flags, uint32_t fields, const tgis_scan_outer *outer,
+                               tgis_feature_cb cb, void *payload)
 {
   int keep = (flags & TGIS_SL_EMIT_KEEP) != 0;
   tgis_value vals[TGIS_MAX_FIELDS];
@@ -73,6 +93,7 @@ static tgis_status emit_fields(sl_store *s, const tgis_layer_def *def, sqlite3_s
   tgis_geombuf_init(&g, s->base.ctx);
   while (st == TGIS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     tgis_feature f;
+    tgis_extent box;
     const void *blob = sqlite3_column_blob(stmt, geom_col);
     int blob_len = sqlite3_column_bytes(stmt, geom_col);
 
@@ -100,6 +121,11 @@ static tgis_status emit_fields(sl_store *s, const tgis_layer_def *def, sqlite3_s
     }
     f.id = sqlite3_column_int64(stmt, 0);
     f.values = vals;
+    if (outer && blob && blob_misses(blob, blob_len, &outer->core, &box)) {
+      f.geom = NULL;
+      if (!outer->want(&f, &box, outer->payload))
+        continue;                 /* not wanted: its geometry is never decoded */
+    }
     f.geom = &g;
     if (!blob) {
       tgis_geombuf_reset(&g, def->geom_type);
@@ -130,12 +156,14 @@ static tgis_status emit_fields(sl_store *s, const tgis_layer_def *def, sqlite3_s
 tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
                               unsigned flags, tgis_feature_cb cb, void *payload)
 {
-  return emit_fields(s, def, stmt, flags, ALL_FIELDS, cb, payload);
+  return emit_fields(s, def, stmt, flags, ALL_FIELDS, NULL, cb, payload);
 }
 
-/* The scan of a layer, by window or not, reading the fields of `fields`. */
+/* The scan of a layer, by window or not, reading the fields of `fields`,
+ * with `outer` (window scans only) leaving rows out. */
 static tgis_status scan(sl_store *s, tgis_layer layer, const tgis_extent *window,
-                        uint32_t fields, tgis_feature_cb cb, void *payload)
+                        uint32_t fields, const tgis_scan_outer *outer, tgis_feature_cb cb,
+                        void *payload)
 {
   const tgis_layer_def *def = tgis_layer__def(layer);
   sl_layer_stmts *ls = &s->layer[layer];
@@ -198,20 +226,22 @@ static tgis_status scan(sl_store *s, tgis_layer layer, const tgis_extent *window
     sqlite3_bind_double(stmt, 3, window->maxx);
     sqlite3_bind_double(stmt, 4, window->maxy);
   }
-  return emit_fields(s, def, stmt, keep ? TGIS_SL_EMIT_KEEP : 0, fields, cb, payload);
+  return emit_fields(s, def, stmt, keep ? TGIS_SL_EMIT_KEEP : 0, fields, window ? outer : NULL,
+                     cb, payload);
 }
 
 tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_extent *window,
                                 tgis_feature_cb cb, void *payload)
 {
-  return scan((sl_store *)base, layer, window, ALL_FIELDS, cb, payload);
+  return scan((sl_store *)base, layer, window, ALL_FIELDS, NULL, cb, payload);
 }
 
 tgis_status tgis_sl__layer_scan_fields(tgis_store *base, tgis_layer layer,
                                        const tgis_extent *window, uint32_t fields,
-                                       tgis_feature_cb cb, void *payload)
+                                       const tgis_scan_outer *outer, tgis_feature_cb cb,
+                                       void *payload)
 {
-  return scan((sl_store *)base, layer, window, fields, cb, payload);
+  return scan((sl_store *)base, layer, window, fields, outer, cb, payload);
 }
 
 void tgis_sl__finalize_reader(sl_store *s)

@@ -439,14 +439,14 @@ static void test_render__mem_source_emits_each_feature_once(void)
     if (indexed)
       ASSERT_OK_CTX(ctx, tgis_source_mem_index(m));
     memset(&c, 0, sizeof c);
-    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, NULL, count_feature, &c));
+    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, NULL, NULL, count_feature, &c));
     /* x in 200..1000 (9 columns) by y in 200..400 (3 rows), and the big one */
     ASSERT_EQ(c.n, 9 * 3 + 1);
     for (int i = 0; i < c.n && i < 64; i++)
       big += c.seen[i] == 999;
     ASSERT_EQ(big, 1);
     memset(&c, 0, sizeof c);
-    ASSERT_OK_CTX(ctx, src.query(src.self, "missing", &q, 0, NULL, count_feature, &c));
+    ASSERT_OK_CTX(ctx, src.query(src.self, "missing", &q, 0, NULL, NULL, count_feature, &c));
     ASSERT_EQ(c.n, 0);
   }
   ASSERT_EQ(tgis_source_mem_count(m, "a"), 401);
@@ -514,13 +514,13 @@ static void test_render__mem_source_gives_only_the_keys_asked(void)
     memset(&c, 0, sizeof c);
     c.want = want;
     c.n_want = 4;
-    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, want, check_keys, &c));
+    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, want, NULL, check_keys, &c));
     ASSERT_EQ(c.n, 20);
     ASSERT_EQ(c.bad, 0);
     /* An empty list: every feature, no attributes. */
     memset(&c, 0, sizeof c);
     c.want = none;
-    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, none, check_keys, &c));
+    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, none, NULL, check_keys, &c));
     ASSERT_EQ(c.n, 20);
     ASSERT_EQ(c.bad, 0);
   }
@@ -529,12 +529,12 @@ static void test_render__mem_source_gives_only_the_keys_asked(void)
     many[i] = "kind";
   many[TGIS_SOURCE_MAX_KEYS + 1] = NULL;
   memset(&c, 0, sizeof c);
-  ASSERT_EQ(src.query(src.self, "a", &q, 0, many, check_keys, &c), TGIS_EINVAL);
+  ASSERT_EQ(src.query(src.self, "a", &q, 0, many, NULL, check_keys, &c), TGIS_EINVAL);
   ASSERT_EQ(c.n, 0);
   many[TGIS_SOURCE_MAX_KEYS] = NULL;     /* exactly the most: fine */
   c.want = many;
   c.n_want = TGIS_SOURCE_MAX_KEYS;
-  ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, many, check_keys, &c));
+  ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, many, NULL, check_keys, &c));
   ASSERT_EQ(c.n, 20);
   ASSERT_EQ(c.bad, 0);
   tgis_source_mem_free(m);
@@ -1518,7 +1518,8 @@ typedef struct recording_source {
 
 static tgis_status recording_query(void *self, const char *layer, const tgis_extent *bbox,
                                    double tolerance, const char *const *keys,
-                                   tgis_feature_emit emit, void *payload)
+                                   const tgis_source_outer *outer, tgis_feature_emit emit,
+                                   void *payload)
 {
   recording_source *rs = self;
   char *out = strcmp(layer, "parcels") == 0 ? rs->parcels
@@ -1534,7 +1535,7 @@ static tgis_status recording_query(void *self, const char *layer, const tgis_ext
       strcpy(out, "(all)");
   }
   return rs->inner.query(rs->inner.self, layer, bbox, tolerance, rs->pass_keys ? keys : NULL,
-                         emit, payload);
+                         rs->pass_keys ? outer : NULL, emit, payload);
 }
 
 static void test_render__renderer_asks_only_for_the_keys_it_reads(void)

@@ -1161,6 +1161,18 @@ static tgis_status on_feature(const tgis_feature_view *f, void *payload)
   return TGIS_OK;
 }
 
+/* Whether a feature outside the drawn area matters: only for a label, so
+ * only if a labelled layer of the group takes it (on_feature() asks the
+ * same of it). */
+static int want_outer(const tgis_feature_view *f, void *payload)
+{
+  const frame *fr = payload;
+  for (size_t li = fr->g0; li < fr->g1; li++)
+    if (fr->r->ls[li].label && filters_pass(&fr->style->layers[li], f))
+      return 1;
+  return 0;
+}
+
 /* ---- groups -------------------------------------------------------------- */
 
 static tgis_status render_group(frame *fr, const tgis_tile_source *src, size_t g0, size_t g1)
@@ -1171,6 +1183,7 @@ static tgis_status render_group(frame *fr, const tgis_tile_source *src, size_t g
   int any = 0, stride = 1, all_keys = 0;
   const char *keys[TGIS_SOURCE_MAX_KEYS + 1];
   size_t n_keys = 0;
+  tgis_source_outer outer;
   tgis_extent q;
   tgis_status st;
 
@@ -1209,6 +1222,13 @@ static tgis_status render_group(frame *fr, const tgis_tile_source *src, size_t g
   q.maxx = (fr->ox + fr->iw + margin) / fr->k - TGIS_MERC_HALF;
   q.maxy = TGIS_MERC_HALF - (fr->oy - margin) / fr->k;
   q.miny = TGIS_MERC_HALF - (fr->oy + fr->ih + margin) / fr->k;
+  /* The drawn area, a pixel wider against rounding between pixels and
+   * metres: beyond it the source may skip what want_outer() refuses. */
+  outer.core.minx = (fr->ox - gm - 1) / fr->k - TGIS_MERC_HALF;
+  outer.core.maxx = (fr->ox + fr->iw + gm + 1) / fr->k - TGIS_MERC_HALF;
+  outer.core.maxy = TGIS_MERC_HALF - (fr->oy - gm - 1) / fr->k;
+  outer.core.miny = TGIS_MERC_HALF - (fr->oy + fr->ih + gm + 1) / fr->k;
+  outer.want = want_outer;
 
   size_t nslots = (g1 - g0) * N_PASS * (size_t)stride;
   if (reserve(r->ctx, &r->bidx, &r->cap_bidx, nslots, sizeof *r->bidx))
@@ -1220,7 +1240,7 @@ static tgis_status render_group(frame *fr, const tgis_tile_source *src, size_t g
   keys[n_keys] = NULL;
   t0 = now_ms();
   st = src->query(src->self, s->layers[g0].source, &q, 0.5 / (fr->k * fr->scale),
-                  all_keys ? NULL : keys, on_feature, fr);
+                  all_keys ? NULL : keys, lm > gm + 1 ? &outer : NULL, on_feature, fr);
   r->stats.query_ms += now_ms() - t0;
   if (st) {
     if (tgis_errcode(r->ctx) == TGIS_OK)

@@ -53,6 +53,8 @@ typedef struct query {
   double tolerance;
   const tgis_extent *bbox;
   tgis_feature_emit emit;
+  tgis_feature_want want;         /* the caller's, for rows outside the core */
+  tgis_extent core;               /* EPSG:3857 */
   void *payload;
   size_t n_attrs;
   int field_of[MAX_FIELDS];       /* attribute i is catalogue field field_of[i]; -1 null */
@@ -288,6 +290,62 @@ static void format_value(char *buf, const tgis_field_def *f, const tgis_value *v
   }
 }
 
+/* The view of a row's attributes (its geometry is not set). */
+static void view_attrs(query *q, const tgis_feature *f, tgis_feature_view *view)
+{
+  for (size_t i = 0; i < q->n_attrs; i++) {
+    int k = q->field_of[i];
+    if (k < 0)
+      q->values[i] = NULL;        /* asked for, but no such field */
+    else
+      format_value(q->text[i], &q->def->fields[k], &f->values[k], &q->values[i]);
+  }
+  view->id = f->id;
+  view->geom = NULL;
+  view->n_attrs = q->n_attrs;
+  view->keys = q->keys;
+  view->values = q->values;
+}
+
+/* Whether the image through `f` of the box `b` (database CRS) can meet
+ * `core` (EPSG:3857). The fit is a quadratic, so over the box it is its
+ * value at the centre, plus the Jacobian there times the offset, plus the
+ * quadratic terms of the offset: bounding each gives a box that holds the
+ * image of every point of b, with no sampling. */
+static int fit_box_meets(const tgis_merc_fit *f, const tgis_extent *b, const tgis_extent *core)
+{
+  double u = (0.5 * (b->minx + b->maxx) - f->cx) * f->inv_s;
+  double v = (0.5 * (b->miny + b->maxy) - f->cy) * f->inv_s;
+  double hu = 0.5 * (b->maxx - b->minx) * f->inv_s, hv = 0.5 * (b->maxy - b->miny) * f->inv_s;
+  double c[2], r[2];
+
+  for (int k = 0; k < 2; k++) {
+    const double *a = k ? f->ay : f->ax;
+    double ju = a[1] + 2 * a[3] * u + a[4] * v, jv = a[2] + a[4] * u + 2 * a[5] * v;
+    c[k] = a[0] + a[1] * u + a[2] * v + a[3] * u * u + a[4] * u * v + a[5] * v * v;
+    r[k] = fabs(ju) * hu + fabs(jv) * hv + fabs(a[3]) * hu * hu + fabs(a[4]) * hu * hv +
+           fabs(a[5]) * hv * hv;
+    r[k] += 1e-9 * (fabs(c[k]) + r[k]);   /* rounding */
+  }
+  return c[0] - r[0] <= core->maxx && c[0] + r[0] >= core->minx &&
+         c[1] - r[1] <= core->maxy && c[1] + r[1] >= core->miny;
+}
+
+/* A row whose box (database CRS) misses the core's window. Boxes do not
+ * turn with the grid (north differs by a fraction of a degree), so the
+ * 3857 box of a long feature may still meet the core: then it is needed
+ * whatever its attributes. Else the caller decides by them. */
+static int want_row(const tgis_feature *f, const tgis_extent *box, void *payload)
+{
+  query *q = payload;
+  tgis_feature_view view;
+
+  if (q->fit.exact || fit_box_meets(&q->fit, box, &q->core))
+    return 1;                     /* PROJ point by point: no bound at hand, keep it */
+  view_attrs(q, f, &view);
+  return q->want(&view, q->payload);
+}
+
 static tgis_status on_feature(const tgis_feature *f, void *payload)
 {
   query *q = payload;
@@ -306,18 +364,8 @@ static tgis_status on_feature(const tgis_feature *f, void *payload)
   s->stats.points_kept += s->g.n_points;
   s->stats.features++;
 
-  for (size_t i = 0; i < q->n_attrs; i++) {
-    int k = q->field_of[i];
-    if (k < 0)
-      q->values[i] = NULL;        /* asked for, but no such field */
-    else
-      format_value(q->text[i], &q->def->fields[k], &f->values[k], &q->values[i]);
-  }
-  view.id = f->id;
+  view_attrs(q, f, &view);
   view.geom = &s->g;
-  view.n_attrs = q->n_attrs;
-  view.keys = q->keys;
-  view.values = q->values;
   return q->emit(&view, q->payload);
 }
 
@@ -394,10 +442,11 @@ static void fit_window(const tgis_merc_fit *f, const tgis_extent *box, tgis_exte
 }
 
 /* The window (database CRS) of `bbox`, and the transformation for it
- * (see FIT_CELL; a box wider than a cell gets a fit of its own window).
- * Counts the query in the stats. */
-static tgis_status window_fit(tgis_source_db *s, const tgis_extent *bbox, double tolerance,
-                              tgis_extent *window, tgis_merc_fit *fit)
+ * (see FIT_CELL; a box wider than a cell gets a fit of its own window);
+ * with `core`, its window too. Counts the query in the stats. */
+static tgis_status window_fit(tgis_source_db *s, const tgis_extent *bbox, const tgis_extent *core,
+                              double tolerance, tgis_extent *window, tgis_extent *core_window,
+                              tgis_merc_fit *fit)
 {
   double c = FIT_CELL * (tolerance > 0 ? tolerance : 0.01);
   double ix = floor(0.5 * (bbox->minx + bbox->maxx) / c);
@@ -430,11 +479,17 @@ static tgis_status window_fit(tgis_source_db *s, const tgis_extent *bbox, double
   f->last_use = ++s->fit_clock;
   /* Inside the cell's ring, the window through the fit (to a millimetre of
    * PROJ's, well within its padding). */
-  if (!f->fit.exact && bbox->minx >= (ix - 1) * c && bbox->miny >= (iy - 1) * c &&
-      bbox->maxx <= (ix + 2) * c && bbox->maxy <= (iy + 2) * c)
-    fit_window(&f->fit, bbox, window);
-  else if ((st = tgis_merc_window(&s->merc, bbox, window)) != TGIS_OK)
-    return st;
+  for (int k = 0; k < 2; k++) {
+    const tgis_extent *b = k ? core : bbox;
+    tgis_extent *w = k ? core_window : window;
+    if (!b)
+      continue;
+    if (!f->fit.exact && b->minx >= (ix - 1) * c && b->miny >= (iy - 1) * c &&
+        b->maxx <= (ix + 2) * c && b->maxy <= (iy + 2) * c)
+      fit_window(&f->fit, b, w);
+    else if ((st = tgis_merc_window(&s->merc, b, w)) != TGIS_OK)
+      return st;
+  }
   if (window->minx >= f->extent.minx && window->miny >= f->extent.miny &&
       window->maxx <= f->extent.maxx && window->maxy <= f->extent.maxy)
     *fit = f->fit;
@@ -532,7 +587,7 @@ static tgis_status coverage_query(tgis_source_db *s, const tgis_extent *bbox,
   q.n_keys = n_keys;
   q.emit = emit;
   q.payload = payload;
-  if ((st = window_fit(s, bbox, tolerance, &window, &q.fit)) != TGIS_OK)
+  if ((st = window_fit(s, bbox, NULL, tolerance, &window, NULL, &q.fit)) != TGIS_OK)
     return st;
   st = s->store->vt->coverage_scan(s->store, s->coverage_run, NULL, &window, on_coverage, &q);
   if (st == TGIS_ENOTFOUND && q.emit_status == TGIS_OK) {
@@ -548,8 +603,8 @@ void tgis_tiles_set_coverage_run(tgis_tiles *t, int64_t run_id)
 }
 
 static tgis_status db_query(void *self, const char *layer_name, const tgis_extent *bbox,
-                            double tolerance, const char *const *keys, tgis_feature_emit emit,
-                            void *payload)
+                            double tolerance, const char *const *keys,
+                            const tgis_source_outer *outer, tgis_feature_emit emit, void *payload)
 {
   tgis_source_db *s = self;
   query q;
@@ -558,6 +613,7 @@ static tgis_status db_query(void *self, const char *layer_name, const tgis_exten
   tgis_status st;
   size_t n_keys = 0;
   uint32_t fields = 0;
+  tgis_scan_outer so;
 
   if (keys) {
     while (keys[n_keys] && n_keys <= MAX_FIELDS)
@@ -599,9 +655,18 @@ static tgis_status db_query(void *self, const char *layer_name, const tgis_exten
     }
     q.keys = q.own_keys;
   }
-  if ((st = window_fit(s, bbox, tolerance, &window, &q.fit)) != TGIS_OK)
+  if (outer && !outer->want)
+    outer = NULL;
+  q.want = outer ? outer->want : NULL;
+  if (outer)
+    q.core = outer->core;
+  so.want = want_row;
+  so.payload = &q;
+  if ((st = window_fit(s, bbox, outer ? &outer->core : NULL, tolerance, &window,
+                       outer ? &so.core : NULL, &q.fit)) != TGIS_OK)
     return st;
-  return s->store->vt->layer_scan_fields(s->store, layer, &window, fields, on_feature, &q);
+  return s->store->vt->layer_scan_fields(s->store, layer, &window, fields, outer ? &so : NULL,
+                                         on_feature, &q);
 }
 
 tgis_tile_source tgis_source_db_source(tgis_source_db *s)

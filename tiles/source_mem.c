@@ -378,7 +378,8 @@ static tgis_status emit_feature(const mem_feature *f, const mem_want *w,
 }
 
 static tgis_status mem_query(void *self, const char *layer, const tgis_extent *bbox,
-                             double tolerance, const char *const *keys, tgis_feature_emit emit,
+                             double tolerance, const char *const *keys,
+                             const tgis_source_outer *outer, tgis_feature_emit emit,
                              void *payload)
 {
   const tgis_source_mem *m = self;
@@ -386,6 +387,7 @@ static tgis_status mem_query(void *self, const char *layer, const tgis_extent *b
   mem_want w;
   tgis_status st;
   (void)tolerance;   /* features are kept at full detail */
+  (void)outer;       /* a hint: the grid finds features cheaply enough */
   w.keys = keys;
   w.n = 0;
   if (keys) {
