@@ -40,6 +40,15 @@ typedef struct tgis_feature {
  * returned by it. */
 typedef tgis_status (*tgis_feature_cb)(const tgis_feature *f, void *payload);
 
+/* Rows of a window scan whose box does not meet `core` (database CRS) are
+ * read only if want(f, box, payload) says so, asked with the row's id,
+ * values and box and a NULL geometry before the geometry is decoded. */
+typedef struct tgis_scan_outer {
+  tgis_extent core;
+  int (*want)(const tgis_feature *f, const tgis_extent *box, void *payload);
+  void *payload;
+} tgis_scan_outer;
+
 typedef enum tgis_write_outcome {
   TGIS_WRITE_INSERTED = 0,
   TGIS_WRITE_UPDATED,
@@ -231,6 +240,14 @@ typedef struct tgis_store_vtable {
    * `after`, in id order. */
   tgis_status (*changes_since)(tgis_store *st, int64_t after, tgis_change_cb cb,
                                void *payload);
+  /* layer_scan by window reading only the fields whose bit is set in
+   * `fields` (bit i: catalogue field i); the others come back null, so a
+   * tile reads the one or two columns its style looks at. Private fields
+   * stay null whatever the bits say. With `outer`, rows whose box does not
+   * meet outer->core are left out unless outer->want() keeps them. */
+  tgis_status (*layer_scan_fields)(tgis_store *st, tgis_layer layer, const tgis_extent *window,
+                                   uint32_t fields, const tgis_scan_outer *outer,
+                                   tgis_feature_cb cb, void *payload);
 
   /* -- utility tracing -- */
   /* The rows of one utility network (layer TGIS_LAYER_UTILITY_NODES or

@@ -453,6 +453,7 @@ static const tgis_store_vtable sl_vtable = {
   .coverage_scan = tgis_sl__coverage_scan,
   .feature_find = tgis_sl__feature_find,
   .changes_since = tgis_sl__changes_since,
+  .layer_scan_fields = tgis_sl__layer_scan_fields,
   .network_scan = tgis_sl__network_scan,
   .coverage_districts_read = tgis_sl__coverage_districts_read,
   .coverage_facilities_read = tgis_sl__coverage_facilities_read,

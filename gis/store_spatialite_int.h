@@ -9,12 +9,18 @@
 
 #include "tgis_int.h"
 
+#define SL_SCAN_SLOTS 4
+
 /* Prepared once per store, on first use, finalised at close. */
 typedef struct sl_layer_stmts {
   sqlite3_stmt *insert;
   sqlite3_stmt *update[2];      /* by the key, by the alternative key */
   sqlite3_stmt *old_extent[2];
-  sqlite3_stmt *scan_window;    /* layer_scan by window (read path) */
+  /* Window scans (read path), one statement per set of fields read: a
+   * theme asks each layer for one or two sets. */
+  sqlite3_stmt *scan_window[SL_SCAN_SLOTS];
+  uint32_t scan_fields[SL_SCAN_SLOTS];
+  unsigned scan_next;           /* slot to reuse when all are taken */
 } sl_layer_stmts;
 
 /* A layer in bulk mode: its triggers, dropped until bulk_end. */
@@ -62,6 +68,10 @@ tgis_status tgis_sl__layer_refresh(tgis_store *st, tgis_layer layer,
 void tgis_sl__finalize_reader(sl_store *s);
 tgis_status tgis_sl__layer_scan(tgis_store *st, tgis_layer layer, const tgis_extent *window,
                                 tgis_feature_cb cb, void *payload);
+tgis_status tgis_sl__layer_scan_fields(tgis_store *st, tgis_layer layer,
+                                       const tgis_extent *window, uint32_t fields,
+                                       const tgis_scan_outer *outer, tgis_feature_cb cb,
+                                       void *payload);
 /* Flags of tgis_sl__emit_rows(). */
 #define TGIS_SL_EMIT_KEEP    1u  /* reset the statement for reuse instead of finalizing it */
 #define TGIS_SL_EMIT_REF_IDS 2u  /* node-reference columns hold row ids (read as integers) */

@@ -13,8 +13,13 @@
 
 #include "store_spatialite_int.h"
 
-/* SELECT id, <fields>, geom FROM t [window] -- built from the catalogue. */
-static int build_select(char *sql, size_t n, const tgis_layer_def *def, int window)
+/* Every field of a layer, as a field mask. */
+#define ALL_FIELDS UINT32_MAX
+
+/* SELECT id, <fields>, geom FROM t [window] -- built from the catalogue,
+ * with only the fields of `fields` (bit i: field i), in catalogue order. */
+static int build_select(char *sql, size_t n, const tgis_layer_def *def, int window,
+                        uint32_t fields)
 {
   size_t used;
   int k = snprintf(sql, n, "SELECT t.id");
@@ -23,6 +28,8 @@ static int build_select(char *sql, size_t n, const tgis_layer_def *def, int wind
   used = (size_t)k;
   for (int i = 0; i < def->n_fields; i++) {
     const tgis_field_def *f = &def->fields[i];
+    if (!(fields >> i & 1u))
+      continue;
     if (f->flags & TGIS_FIELD_PRIVATE)
       k = snprintf(sql + used, n - used, ", NULL");
     else if (f->flags & TGIS_FIELD_NODE_REF)
@@ -44,23 +51,54 @@ static int build_select(char *sql, size_t n, const tgis_layer_def *def, int wind
   return k < 0 || (size_t)k >= n - used ? -1 : 0;
 }
 
-tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
-                              unsigned flags, tgis_feature_cb cb, void *payload)
+/* Whether the box a geometry blob records (database CRS), set in `box`,
+ * misses `core`; 0 when the blob is not one to read it from. */
+static int blob_misses(const unsigned char *blob, int len, const tgis_extent *core,
+                       tgis_extent *box)
+{
+  static const uint16_t one = 1;
+  double b[4];
+
+  if (len < 44 || blob[0] != 0x00 || blob[1] != 0x01 || blob[38] != 0x7C ||
+      *(const unsigned char *)&one != 1)
+    return 0;                     /* not little-endian SpatiaLite, here and there */
+  memcpy(b, blob + 6, sizeof b);  /* minx, miny, maxx, maxy */
+  box->minx = b[0];
+  box->miny = b[1];
+  box->maxx = b[2];
+  box->maxy = b[3];
+  return b[2] < core->minx || b[0] > core->maxx || b[3] < core->miny || b[1] > core->maxy;
+}
+
+/* tgis_sl__emit_rows() over a SELECT of only the fields of `fields` (as
+ * build_select() makes it): the others are null. With `outer`, rows it
+ * leaves out are skipped before their geometry is decoded. */
+static tgis_status emit_fields(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
+                               unsigned flags, uint32_t fields, const tgis_scan_outer *outer,
+                               tgis_feature_cb cb, void *payload)
 {
   int keep = (flags & TGIS_SL_EMIT_KEEP) != 0;
   tgis_value vals[TGIS_MAX_FIELDS];
   tgis_geombuf g;
   tgis_status st = TGIS_OK;
-  int rc = SQLITE_DONE, geom_col = def->n_fields + 1;
+  int rc = SQLITE_DONE, n_read = 0, read[TGIS_MAX_FIELDS];
 
+  memset(vals, 0, sizeof vals);
+  for (int i = 0; i < def->n_fields; i++) {
+    vals[i].is_null = 1;          /* stays so where the field is not read */
+    if (fields >> i & 1u)
+      read[n_read++] = i;         /* field read[k] is column k + 1 */
+  }
+  int geom_col = n_read + 1;
   tgis_geombuf_init(&g, s->base.ctx);
   while (st == TGIS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     tgis_feature f;
+    tgis_extent box;
     const void *blob = sqlite3_column_blob(stmt, geom_col);
     int blob_len = sqlite3_column_bytes(stmt, geom_col);
 
-    for (int i = 0; i < def->n_fields; i++) {
-      int col = i + 1;
+    for (int k = 0; k < n_read; k++) {
+      int i = read[k], col = k + 1;
       memset(&vals[i], 0, sizeof vals[i]);
       if ((flags & TGIS_SL_EMIT_REF_IDS) && (def->fields[i].flags & TGIS_FIELD_NODE_REF)) {
         vals[i].is_null = sqlite3_column_type(stmt, col) == SQLITE_NULL;
@@ -83,6 +121,11 @@ tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_s
     }
     f.id = sqlite3_column_int64(stmt, 0);
     f.values = vals;
+    if (outer && blob && blob_misses(blob, blob_len, &outer->core, &box)) {
+      f.geom = NULL;
+      if (!outer->want(&f, &box, outer->payload))
+        continue;                 /* not wanted: its geometry is never decoded */
+    }
     f.geom = &g;
     if (!blob) {
       tgis_geombuf_reset(&g, def->geom_type);
@@ -110,24 +153,63 @@ tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_s
   return st;
 }
 
-tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_extent *window,
-                                tgis_feature_cb cb, void *payload)
+tgis_status tgis_sl__emit_rows(sl_store *s, const tgis_layer_def *def, sqlite3_stmt *stmt,
+                              unsigned flags, tgis_feature_cb cb, void *payload)
 {
-  sl_store *s = (sl_store *)base;
+  return emit_fields(s, def, stmt, flags, ALL_FIELDS, NULL, cb, payload);
+}
+
+/* The scan of a layer, by window or not, reading the fields of `fields`,
+ * with `outer` (window scans only) leaving rows out. */
+static tgis_status scan(sl_store *s, tgis_layer layer, const tgis_extent *window,
+                        uint32_t fields, const tgis_scan_outer *outer, tgis_feature_cb cb,
+                        void *payload)
+{
   const tgis_layer_def *def = tgis_layer__def(layer);
-  sqlite3_stmt *stmt = NULL, **cached = window ? &s->layer[layer].scan_window : NULL;
+  sl_layer_stmts *ls = &s->layer[layer];
+  sqlite3_stmt *stmt = NULL, **cached = NULL;
   int keep = 0;
   char sql[2048];
 
+  /* Bits beyond the layer's fields mean nothing: one mask, one statement. */
+  if (def->n_fields < 32)
+    fields &= (UINT32_C(1) << def->n_fields) - 1;
   /* A window query is what every tile asks, several times a tile: its
-   * statement is prepared once per store and kept (preparing it cost about
-   * 5% of a tile). A scan nested in another's callback on the same layer,
-   * with the kept one still running, prepares its own. */
+   * statement, one per set of fields, is prepared once per store and kept
+   * (preparing it cost about 5% of a tile). A scan nested in another's
+   * callback on the same layer, with the kept one still running, prepares
+   * its own. */
+  if (window) {
+    unsigned free_slot = SL_SCAN_SLOTS;
+    for (unsigned i = 0; i < SL_SCAN_SLOTS && !cached; i++) {
+      if (!ls->scan_window[i])
+        free_slot = free_slot < SL_SCAN_SLOTS ? free_slot : i;
+      else if (ls->scan_fields[i] == fields)
+        cached = &ls->scan_window[i];
+    }
+    if (!cached) {
+      /* A new set: a free slot, else the oldest one not running. */
+      unsigned i = free_slot;
+      for (unsigned k = 0; i == SL_SCAN_SLOTS && k < SL_SCAN_SLOTS; k++) {
+        unsigned j = (ls->scan_next + k) % SL_SCAN_SLOTS;
+        if (!sqlite3_stmt_busy(ls->scan_window[j])) {
+          i = j;
+          ls->scan_next = (j + 1) % SL_SCAN_SLOTS;
+        }
+      }
+      if (i < SL_SCAN_SLOTS) {
+        sqlite3_finalize(ls->scan_window[i]);
+        ls->scan_window[i] = NULL;
+        ls->scan_fields[i] = fields;
+        cached = &ls->scan_window[i];
+      }
+    }
+  }
   if (cached && *cached && !sqlite3_stmt_busy(*cached)) {
     stmt = *cached;
     keep = 1;
   } else {
-    if (build_select(sql, sizeof sql, def, window != NULL))
+    if (build_select(sql, sizeof sql, def, window != NULL, fields))
       return tgis__fail(s->base.ctx, TGIS_EINVAL, "statement for %s too long", def->table);
     if (sqlite3_prepare_v3(s->db, sql, -1, cached && !*cached ? SQLITE_PREPARE_PERSISTENT : 0,
                            &stmt, NULL) != SQLITE_OK)
@@ -144,14 +226,31 @@ tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_e
     sqlite3_bind_double(stmt, 3, window->maxx);
     sqlite3_bind_double(stmt, 4, window->maxy);
   }
-  return tgis_sl__emit_rows(s, def, stmt, keep ? TGIS_SL_EMIT_KEEP : 0, cb, payload);
+  return emit_fields(s, def, stmt, keep ? TGIS_SL_EMIT_KEEP : 0, fields, window ? outer : NULL,
+                     cb, payload);
+}
+
+tgis_status tgis_sl__layer_scan(tgis_store *base, tgis_layer layer, const tgis_extent *window,
+                                tgis_feature_cb cb, void *payload)
+{
+  return scan((sl_store *)base, layer, window, ALL_FIELDS, NULL, cb, payload);
+}
+
+tgis_status tgis_sl__layer_scan_fields(tgis_store *base, tgis_layer layer,
+                                       const tgis_extent *window, uint32_t fields,
+                                       const tgis_scan_outer *outer, tgis_feature_cb cb,
+                                       void *payload)
+{
+  return scan((sl_store *)base, layer, window, fields, outer, cb, payload);
 }
 
 void tgis_sl__finalize_reader(sl_store *s)
 {
   for (int i = 0; i < TGIS_LAYER_COUNT; i++) {
-    sqlite3_finalize(s->layer[i].scan_window);
-    s->layer[i].scan_window = NULL;
+    for (int k = 0; k < SL_SCAN_SLOTS; k++) {
+      sqlite3_finalize(s->layer[i].scan_window[k]);
+      s->layer[i].scan_window[k] = NULL;
+    }
   }
 }
 
@@ -171,7 +270,7 @@ tgis_status tgis_sl__feature_find(tgis_store *base, tgis_layer layer, const char
     return tgis__fail(s->base.ctx, TGIS_EINVAL, "cannot search %s by '%s'",
                       def ? def->table : "?", field);
   /* build_select() without a window ends in " ORDER BY t.id": cut it off. */
-  if (build_select(sql, sizeof sql - 200, def, 0) || !(tail = strstr(sql, " ORDER BY t.id")))
+  if (build_select(sql, sizeof sql - 200, def, 0, ALL_FIELDS) || !(tail = strstr(sql, " ORDER BY t.id")))
     return tgis__fail(s->base.ctx, TGIS_EINVAL, "statement for %s too long", def->table);
   used = (size_t)(tail - sql);
   /* A prefix is a range on the column, so its index answers it; a

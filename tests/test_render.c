@@ -439,17 +439,104 @@ static void test_render__mem_source_emits_each_feature_once(void)
     if (indexed)
       ASSERT_OK_CTX(ctx, tgis_source_mem_index(m));
     memset(&c, 0, sizeof c);
-    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, count_feature, &c));
+    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, NULL, NULL, count_feature, &c));
     /* x in 200..1000 (9 columns) by y in 200..400 (3 rows), and the big one */
     ASSERT_EQ(c.n, 9 * 3 + 1);
     for (int i = 0; i < c.n && i < 64; i++)
       big += c.seen[i] == 999;
     ASSERT_EQ(big, 1);
     memset(&c, 0, sizeof c);
-    ASSERT_OK_CTX(ctx, src.query(src.self, "missing", &q, 0, count_feature, &c));
+    ASSERT_OK_CTX(ctx, src.query(src.self, "missing", &q, 0, NULL, NULL, count_feature, &c));
     ASSERT_EQ(c.n, 0);
   }
   ASSERT_EQ(tgis_source_mem_count(m, "a"), 401);
+  tgis_source_mem_free(m);
+  tgis_close(ctx);
+}
+
+/* A query with a key list gets exactly those keys, in that order, by the
+ * very pointers given; a key the feature lacks is a null. */
+typedef struct key_check {
+  int n, bad;
+  const char *const *want;
+  size_t n_want;
+} key_check;
+
+static tgis_status check_keys(const tgis_feature_view *f, void *payload)
+{
+  key_check *c = payload;
+  c->n++;
+  if (f->n_attrs != c->n_want) {
+    c->bad++;
+    return TGIS_OK;
+  }
+  for (size_t i = 0; i < f->n_attrs; i++) {
+    const char *v = f->values[i];
+    const char *expect = strcmp(c->want[i], "kind") == 0 ? "x"
+                       : strcmp(c->want[i], "name") == 0 ? (f->id % 2 ? NULL : "Nomi")
+                       : NULL;
+    c->bad += f->keys[i] != c->want[i];
+    c->bad += expect ? !v || strcmp(v, expect) != 0 : v != NULL;
+  }
+  return TGIS_OK;
+}
+
+static void test_render__mem_source_gives_only_the_keys_asked(void)
+{
+  tgis_ctx *ctx = NULL;
+  tgis_source_mem *m = NULL;
+  tgis_geombuf g;
+  tgis_tile_source src;
+  const char *k3[] = { "extra", "kind", "name" }, *v3[] = { "e", "x", "Nomi" };
+  const char *k2[] = { "kind", "extra" }, *v2[] = { "x", "e" };
+  const char *const want[] = { "name", "missing", "kind", "name", NULL };
+  const char *const none[] = { NULL };
+  const char *many[TGIS_SOURCE_MAX_KEYS + 2];
+  tgis_extent q = { -10, -10, 1000, 1000 };
+  key_check c;
+  ASSERT_OK_CTX(ctx, tgis_open(&ctx, NULL, NULL));
+  ASSERT_OK_CTX(ctx, tgis_source_mem_new(&m, ctx));
+  tgis_geombuf_init(&g, ctx);
+  /* Even ids have a name; odd ones lack the key (not a null value). */
+  for (int i = 0; i < 20; i++) {
+    double x = (i % 5) * 100.0, y = (i / 5) * 100.0;
+    double r[8] = { x, y, x + 10, y, x + 10, y + 10, x, y + 10 };
+    if (i % 2)
+      ASSERT_OK_CTX(ctx, add_ring(m, &g, "a", i, r, 4, 2, k2, v2));
+    else
+      ASSERT_OK_CTX(ctx, add_ring(m, &g, "a", i, r, 4, 3, k3, v3));
+  }
+  tgis_geombuf_free(&g);
+  src = tgis_source_mem_source(m);
+  for (int indexed = 0; indexed < 2; indexed++) {
+    if (indexed)
+      ASSERT_OK_CTX(ctx, tgis_source_mem_index(m));
+    memset(&c, 0, sizeof c);
+    c.want = want;
+    c.n_want = 4;
+    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, want, NULL, check_keys, &c));
+    ASSERT_EQ(c.n, 20);
+    ASSERT_EQ(c.bad, 0);
+    /* An empty list: every feature, no attributes. */
+    memset(&c, 0, sizeof c);
+    c.want = none;
+    ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, none, NULL, check_keys, &c));
+    ASSERT_EQ(c.n, 20);
+    ASSERT_EQ(c.bad, 0);
+  }
+  /* More keys than a source takes: refused, nothing emitted. */
+  for (int i = 0; i < TGIS_SOURCE_MAX_KEYS + 1; i++)
+    many[i] = "kind";
+  many[TGIS_SOURCE_MAX_KEYS + 1] = NULL;
+  memset(&c, 0, sizeof c);
+  ASSERT_EQ(src.query(src.self, "a", &q, 0, many, NULL, check_keys, &c), TGIS_EINVAL);
+  ASSERT_EQ(c.n, 0);
+  many[TGIS_SOURCE_MAX_KEYS] = NULL;     /* exactly the most: fine */
+  c.want = many;
+  c.n_want = TGIS_SOURCE_MAX_KEYS;
+  ASSERT_OK_CTX(ctx, src.query(src.self, "a", &q, 0, many, NULL, check_keys, &c));
+  ASSERT_EQ(c.n, 20);
+  ASSERT_EQ(c.bad, 0);
   tgis_source_mem_free(m);
   tgis_close(ctx);
 }
@@ -1613,6 +1700,74 @@ static void test_render__one_scratch_renders_every_theme(void)
   fixture_free(&f);
 }
 
+/* ---- the attributes the renderer asks for ---------------------------------- */
+
+/* A source over the fixture's that records the key list of each query and
+ * then ignores it, handing over every attribute, as a source that knows
+ * nothing of the hint would. */
+typedef struct recording_source {
+  tgis_tile_source inner;
+  int pass_keys;                  /* 0: ask the inner source for all */
+  char parcels[128], roads[128];  /* the lists asked, "a,b" */
+} recording_source;
+
+static tgis_status recording_query(void *self, const char *layer, const tgis_extent *bbox,
+                                   double tolerance, const char *const *keys,
+                                   const tgis_source_outer *outer, tgis_feature_emit emit,
+                                   void *payload)
+{
+  recording_source *rs = self;
+  char *out = strcmp(layer, "parcels") == 0 ? rs->parcels
+            : strcmp(layer, "roads") == 0 ? rs->roads : NULL;
+  if (out) {
+    out[0] = '\0';
+    for (size_t i = 0; keys && keys[i]; i++) {
+      if (i)
+        strncat(out, ",", 127 - strlen(out));
+      strncat(out, keys[i], 127 - strlen(out));
+    }
+    if (!keys)
+      strcpy(out, "(all)");
+  }
+  return rs->inner.query(rs->inner.self, layer, bbox, tolerance, rs->pass_keys ? keys : NULL,
+                         rs->pass_keys ? outer : NULL, emit, payload);
+}
+
+static void test_render__renderer_asks_only_for_the_keys_it_reads(void)
+{
+  fixture f;
+  tgis_render_scratch *r = NULL;
+  recording_source rs;
+  tgis_tile_source src;
+  tgis_image img;
+  uint8_t *with = NULL, *without = NULL;
+  ASSERT_OK_CTX(f.ctx, fixture_init(&f));
+  ASSERT_OK_CTX(f.ctx, tgis_render_scratch_new(&r, f.ctx));
+  memset(&rs, 0, sizeof rs);
+  rs.inner = f.src;
+  src.query = recording_query;
+  src.self = &rs;
+  for (int pass = 0; pass < 2; pass++) {
+    rs.pass_keys = pass == 0;
+    ASSERT_OK_CTX(f.ctx, tgis_render_tile(&img, r, f.style, &src, f.z, f.x, f.y, NULL));
+    if (pass == 0)
+      with = copy_pixels(&img);
+    else
+      without = copy_pixels(&img);
+  }
+  ASSERT(with && without);
+  /* Fill by land use, then travel time; road filters by class and labels
+   * by name. */
+  ASSERT_STR_EQ(rs.parcels, "land_use,travel_min");
+  ASSERT_STR_EQ(rs.roads, "class,name");
+  /* The same pixels whether the source honours the list or not. */
+  ASSERT(memcmp(with, without, (size_t)img.height * (size_t)img.stride) == 0);
+  free(with);
+  free(without);
+  tgis_render_scratch_free(r);
+  fixture_free(&f);
+}
+
 /* ---- generalisation and threads ------------------------------------------ */
 
 static void test_render__tiny_features_are_skipped(void)
@@ -1727,6 +1882,8 @@ int main(void)
   RUN(test_render__png_roundtrip);
   RUN(test_render__png_argb_quantised_psnr_is_exact);
   RUN(test_render__tile_png_matches_rgba);
+  RUN(test_render__mem_source_gives_only_the_keys_asked);
+  RUN(test_render__renderer_asks_only_for_the_keys_it_reads);
   RUN(test_render__tiny_features_are_skipped);
   RUN(test_render__threads_share_style_and_source);
   RUN(test_render__one_scratch_renders_every_theme);

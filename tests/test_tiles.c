@@ -187,7 +187,7 @@ static void test_tiles__source_reads_what_sql_finds(void)
   memset(&c, 0, sizeof c);
   c.box.minx = INFINITY;
   c.box.maxx = -INFINITY;
-  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, count_feature, &c));
+  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, NULL, NULL, count_feature, &c));
   printf("     parcels in the tile: %zu\n", c.n);
   ASSERT(c.n > 5);
   ASSERT_EQ(c.private_keys, 0);   /* the personal field is not even named */
@@ -212,10 +212,258 @@ static void test_tiles__source_reads_what_sql_finds(void)
   ASSERT_EQ((long)c.n, (long)sql_n);
 
   memset(&c, 0, sizeof c);
-  ASSERT_OK_CTX(ctx, src.query(src.self, "no_such_layer", &b, 0.5, count_feature, &c));
+  ASSERT_OK_CTX(ctx, src.query(src.self, "no_such_layer", &b, 0.5, NULL, NULL, count_feature, &c));
   ASSERT_EQ(c.n, 0);
   tgis_source_db_free(s);
   tgis_close(ctx);
+}
+
+/* Features of one query as (id, land_use, area_m2), values copied. */
+typedef struct parcel_rows {
+  size_t n, bad;
+  const char *const *want;        /* the list asked; NULL: all */
+  int64_t id[4096];
+  char use[4096][32], area[4096][32];
+} parcel_rows;
+
+static tgis_status keep_parcel(const tgis_feature_view *f, void *payload)
+{
+  parcel_rows *p = payload;
+  const char *use = NULL, *area = NULL;
+  if (p->n >= 4096)
+    return TGIS_OK;
+  if (p->want) {
+    /* Exactly the keys asked, by the very pointers, in order. */
+    size_t n = 0;
+    while (p->want[n])
+      n++;
+    if (f->n_attrs != n)
+      p->bad++;
+    for (size_t i = 0; i < f->n_attrs && i < n; i++) {
+      p->bad += f->keys[i] != p->want[i];
+      if (strcmp(p->want[i], "no_such_field") == 0 || strstr(p->want[i], "pinfl"))
+        p->bad += f->values[i] != NULL;   /* unknown or private: null */
+    }
+  }
+  for (size_t i = 0; i < f->n_attrs; i++) {
+    if (!use && strcmp(f->keys[i], "land_use") == 0)
+      use = f->values[i];
+    if (!area && strcmp(f->keys[i], "area_m2") == 0)
+      area = f->values[i];
+  }
+  p->id[p->n] = f->id;
+  snprintf(p->use[p->n], sizeof p->use[0], "%s", use ? use : "(null)");
+  snprintf(p->area[p->n], sizeof p->area[0], "%s", area ? area : "(null)");
+  p->n++;
+  return TGIS_OK;
+}
+
+static void test_tiles__source_reads_only_the_keys_asked(void)
+{
+  tgis_ctx *ctx = open_ro();
+  tgis_source_db *s = NULL;
+  tgis_tile_source src;
+  parcel_rows *all = NULL, *some = NULL;
+  const char *const want[] = { "area_m2", "no_such_field", "owner_pinfl", "land_use",
+                               "area_m2", NULL };
+  const char *const none[] = { NULL };
+  const char *many[TGIS_SOURCE_MAX_KEYS + 2];
+  tgis_extent b;
+  int x, y;
+
+  if (!ctx)
+    return;
+  all = calloc(1, sizeof *all);
+  some = calloc(1, sizeof *some);
+  ASSERT(all && some);
+  ASSERT_OK_CTX(ctx, tgis_source_db_new(&s, ctx));
+  src = tgis_source_db_source(s);
+  tile_at(69.255, 41.31, 15, &x, &y);
+  ASSERT_OK_CTX(ctx, tgis_render_tile_bounds(&b, 15, x, y));
+  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, NULL, NULL, keep_parcel, all));
+  some->want = want;
+  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, want, NULL, keep_parcel, some));
+  ASSERT(all->n > 5);
+  ASSERT_EQ(some->n, all->n);
+  ASSERT_EQ(some->bad, 0);
+  /* The values asked for are those of the full read, feature by feature. */
+  for (size_t i = 0; i < some->n; i++) {
+    size_t j = 0;
+    while (j < all->n && all->id[j] != some->id[i])
+      j++;
+    ASSERT(j < all->n);
+    ASSERT_STR_EQ(some->use[i], all->use[j]);
+    ASSERT_STR_EQ(some->area[i], all->area[j]);
+    ASSERT(strcmp(some->use[i], "(null)") != 0);
+  }
+  /* Again (the kept statement for this set), and an empty list: every
+   * feature, no attributes. */
+  memset(some, 0, sizeof *some);
+  some->want = want;
+  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, want, NULL, keep_parcel, some));
+  ASSERT_EQ(some->n, all->n);
+  ASSERT_EQ(some->bad, 0);
+  memset(some, 0, sizeof *some);
+  some->want = none;
+  ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, none, NULL, keep_parcel, some));
+  ASSERT_EQ(some->n, all->n);
+  ASSERT_EQ(some->bad, 0);
+  /* More sets of fields than the store keeps statements for, in turn. */
+  for (int round = 0; round < 2; round++) {
+    static const char *const sets[][3] = { { "land_use", NULL }, { "area_m2", NULL },
+                                           { "residents", NULL }, { "district", NULL },
+                                           { "cadastre", "land_use", NULL } };
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+      memset(some, 0, sizeof *some);
+      some->want = sets[k];
+      ASSERT_OK_CTX(ctx, src.query(src.self, "parcels", &b, 0.5, sets[k], NULL, keep_parcel, some));
+      ASSERT_EQ(some->n, all->n);
+      ASSERT_EQ(some->bad, 0);
+    }
+  }
+  /* Too many keys: refused with a message, nothing emitted. */
+  for (int i = 0; i < TGIS_SOURCE_MAX_KEYS + 1; i++)
+    many[i] = "land_use";
+  many[TGIS_SOURCE_MAX_KEYS + 1] = NULL;
+  memset(some, 0, sizeof *some);
+  ASSERT_EQ(src.query(src.self, "parcels", &b, 0.5, many, NULL, keep_parcel, some), TGIS_EINVAL);
+  ASSERT_EQ(some->n, 0);
+  ASSERT_CONTAINS(tgis_errmsg(ctx), "attributes");
+  tgis_source_db_free(s);
+  tgis_close(ctx);
+  free(all);
+  free(some);
+}
+
+/* ---- the outer hint ------------------------------------------------------------ */
+
+typedef struct outer_log {
+  size_t n, wanted_calls, bad;
+  int accept;                     /* what want says */
+  tgis_extent core;
+  int64_t id[4096];
+  int meets_core[4096];
+} outer_log;
+
+static int outer_want(const tgis_feature_view *f, void *payload)
+{
+  outer_log *o = payload;
+  o->wanted_calls++;
+  o->bad += f->geom != NULL || f->n_attrs != 1 || strcmp(f->keys[0], "class") != 0;
+  return o->accept;
+}
+
+static tgis_status outer_emit(const tgis_feature_view *f, void *payload)
+{
+  outer_log *o = payload;
+  tgis_extent e = tgis_geombuf_extent(f->geom);
+  if (o->n < 4096) {
+    o->id[o->n] = f->id;
+    o->meets_core[o->n] = e.minx <= o->core.maxx && e.maxx >= o->core.minx &&
+                          e.miny <= o->core.maxy && e.maxy >= o->core.miny;
+  }
+  o->n++;
+  return TGIS_OK;
+}
+
+/* A source that hands every query on without its keys and outer hint. */
+static tgis_status plain_query(void *self, const char *layer, const tgis_extent *bbox,
+                               double tolerance, const char *const *keys,
+                               const tgis_source_outer *outer, tgis_feature_emit emit,
+                               void *payload)
+{
+  const tgis_tile_source *inner = self;
+  (void)keys;
+  (void)outer;
+  return inner->query(inner->self, layer, bbox, tolerance, NULL, NULL, emit, payload);
+}
+
+static void test_tiles__outer_hint_leaves_out_only_what_the_tile_ignores(void)
+{
+  tgis_ctx *ctx = open_ro();
+  tgis_source_db *s = NULL;
+  tgis_tile_source src, plain;
+  tgis_style *style = NULL;
+  tgis_render_scratch *r = NULL;
+  tgis_image img;
+  outer_log *all = NULL, *some = NULL;
+  const char *const keys[] = { "class", NULL };
+  tgis_source_outer outer;
+  uint8_t *with = NULL;
+  size_t n_with, n_without;
+  tgis_extent b;
+  int x, y;
+
+  if (!ctx)
+    return;
+  all = calloc(1, sizeof *all);
+  some = calloc(1, sizeof *some);
+  ASSERT(all && some);
+  ASSERT_OK_CTX(ctx, tgis_source_db_new(&s, ctx));
+  src = tgis_source_db_source(s);
+  tile_at(69.255, 41.31, 15, &x, &y);
+  ASSERT_OK_CTX(ctx, tgis_render_tile_bounds(&b, 15, x, y));
+  /* The core: the tile's middle ninth. */
+  outer.core.minx = b.minx + (b.maxx - b.minx) / 3;
+  outer.core.maxx = b.maxx - (b.maxx - b.minx) / 3;
+  outer.core.miny = b.miny + (b.maxy - b.miny) / 3;
+  outer.core.maxy = b.maxy - (b.maxy - b.miny) / 3;
+  outer.want = outer_want;
+  all->core = some->core = outer.core;
+  ASSERT_OK_CTX(ctx, src.query(src.self, "roads", &b, 0.5, keys, NULL, outer_emit, all));
+  printf("     roads in the tile: %zu\n", all->n);
+  ASSERT(all->n > 5 && all->n < 4096);
+  /* Wanting everything outside the core: all of them. */
+  some->accept = 1;
+  ASSERT_OK_CTX(ctx, src.query(src.self, "roads", &b, 0.5, keys, &outer, outer_emit, some));
+  ASSERT_EQ(some->n, all->n);
+  ASSERT(some->wanted_calls > 0);
+  ASSERT_EQ(some->bad, 0);
+  /* Wanting nothing there: those whose box meets the core stay (a long
+   * road slanting past it among them), some others go. */
+  memset(some, 0, sizeof *some);
+  some->core = outer.core;
+  ASSERT_OK_CTX(ctx, src.query(src.self, "roads", &b, 0.5, keys, &outer, outer_emit, some));
+  printf("     of which meet the middle or are kept: %zu\n", some->n);
+  ASSERT(some->n < all->n);
+  ASSERT_EQ(some->bad, 0);
+  for (size_t i = 0; i < all->n; i++) {
+    size_t j = 0;
+    if (!all->meets_core[i])
+      continue;
+    while (j < some->n && some->id[j] != all->id[i])
+      j++;
+    ASSERT(j < some->n);          /* a feature meeting the core is never left out */
+  }
+
+  /* A base-theme tile, with the hints and without them: the same pixels,
+   * from fewer features. */
+  {
+    char path[512];
+    snprintf(path, sizeof path, "%s/base.yaml", TGIS_STYLES_DIR);
+    ASSERT_OK_CTX(ctx, tgis_style_load(&style, ctx, path));
+  }
+  ASSERT_OK_CTX(ctx, tgis_render_scratch_new(&r, ctx));
+  tile_at(69.255, 41.31, 16, &x, &y);
+  ASSERT_OK_CTX(ctx, tgis_render_tile(&img, r, style, &src, 16, x, y, NULL));
+  n_with = tgis_render_last_stats(r)->features;
+  ASSERT((with = malloc((size_t)img.height * img.stride)) != NULL);
+  memcpy(with, img.rgba, (size_t)img.height * img.stride);
+  plain.query = plain_query;
+  plain.self = &src;
+  ASSERT_OK_CTX(ctx, tgis_render_tile(&img, r, style, &plain, 16, x, y, NULL));
+  n_without = tgis_render_last_stats(r)->features;
+  printf("     features read for a z16 tile: %zu with the hints, %zu without\n", n_with,
+         n_without);
+  ASSERT(n_with <= n_without);
+  ASSERT(memcmp(with, img.rgba, (size_t)img.height * img.stride) == 0);
+  free(with);
+  tgis_render_scratch_free(r);
+  tgis_style_free(style);
+  tgis_source_db_free(s);
+  tgis_close(ctx);
+  free(all);
+  free(some);
 }
 
 /* ---- rendered parcels against gdal_rasterize -------------------------------------- */
@@ -433,6 +681,8 @@ int main(void)
   RUN(test_tiles__fit_is_exact_to_a_hundredth_of_a_pixel);
   RUN(test_tiles__a_window_too_wide_falls_back_to_proj);
   RUN(test_tiles__source_reads_what_sql_finds);
+  RUN(test_tiles__source_reads_only_the_keys_asked);
+  RUN(test_tiles__outer_hint_leaves_out_only_what_the_tile_ignores);
   RUN(test_tiles__database_tiles_match_gdal_rasterize);
   RUN(test_tiles__map_image_frames_the_city);
   RUN(test_tiles__cache_bound_lru_and_references);

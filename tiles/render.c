@@ -219,6 +219,12 @@ static int reserve(tgis_ctx *ctx, void *arrp, size_t *cap, size_t need, size_t s
 
 static const char *attr(const tgis_feature_view *f, const char *key)
 {
+  /* The source names the keys render_group() asked for by the very
+   * pointers it was given, the style's own strings: most lookups end at a
+   * pointer comparison. */
+  for (size_t i = 0; i < f->n_attrs; i++)
+    if (f->keys[i] == key)
+      return f->values[i];
   for (size_t i = 0; i < f->n_attrs; i++)
     if (f->keys[i] && strcmp(f->keys[i], key) == 0)
       return f->values[i];
@@ -1353,6 +1359,18 @@ static tgis_status on_feature(const tgis_feature_view *f, void *payload)
   return TGIS_OK;
 }
 
+/* Whether a feature outside the drawn area matters: only for a label, so
+ * only if a labelled layer of the group takes it (on_feature() asks the
+ * same of it). */
+static int want_outer(const tgis_feature_view *f, void *payload)
+{
+  const frame *fr = payload;
+  for (size_t li = fr->g0; li < fr->g1; li++)
+    if (fr->r->ls[li].label && filters_pass(&fr->style->layers[li], f))
+      return 1;
+  return 0;
+}
+
 /* ---- groups -------------------------------------------------------------- */
 
 static tgis_status render_group(frame *fr, const tgis_tile_source *src, size_t g0, size_t g1)
@@ -1360,13 +1378,21 @@ static tgis_status render_group(frame *fr, const tgis_tile_source *src, size_t g
   tgis_render_scratch *r = fr->r;
   const tgis_style *s = fr->style;
   double gm = 0, lm = 0, margin, t0;
-  int any = 0, stride = 1;
+  int any = 0, stride = 1, all_keys = 0;
+  const char *keys[TGIS_SOURCE_MAX_KEYS + 1];
+  size_t n_keys = 0;
+  tgis_source_outer outer;
   tgis_extent q;
   tgis_status st;
 
   for (size_t li = g0; li < g1; li++) {
     const tgis_style_layer *l = &s->layers[li];
     const layer_state *ls = &r->ls[li];
+    /* The source reads only the attributes the active layers look at
+     * (filters, paints, labels): for parcels one column of ten. */
+    if ((ls->draw || ls->label) &&
+        tgis_style_layer_keys(l, keys, &n_keys, TGIS_SOURCE_MAX_KEYS) != 0)
+      all_keys = 1;
     if (ls->draw) {
       gm = fmax(gm, ls->stroke_w / 2 + (l->has_casing ? ls->casing_w : 0));
       if (l->symbol)
@@ -1394,6 +1420,13 @@ static tgis_status render_group(frame *fr, const tgis_tile_source *src, size_t g
   q.maxx = (fr->ox + fr->iw + margin) / fr->k - TGIS_MERC_HALF;
   q.maxy = TGIS_MERC_HALF - (fr->oy - margin) / fr->k;
   q.miny = TGIS_MERC_HALF - (fr->oy + fr->ih + margin) / fr->k;
+  /* The drawn area, a pixel wider against rounding between pixels and
+   * metres: beyond it the source may skip what want_outer() refuses. */
+  outer.core.minx = (fr->ox - gm - 1) / fr->k - TGIS_MERC_HALF;
+  outer.core.maxx = (fr->ox + fr->iw + gm + 1) / fr->k - TGIS_MERC_HALF;
+  outer.core.maxy = TGIS_MERC_HALF - (fr->oy - gm - 1) / fr->k;
+  outer.core.miny = TGIS_MERC_HALF - (fr->oy + fr->ih + gm + 1) / fr->k;
+  outer.want = want_outer;
 
   size_t nslots = (g1 - g0) * N_PASS * (size_t)stride;
   if (reserve(r->ctx, &r->bidx, &r->cap_bidx, nslots, sizeof *r->bidx))
@@ -1402,8 +1435,10 @@ static tgis_status render_group(frame *fr, const tgis_tile_source *src, size_t g
     r->bidx[i] = -1;
   r->n_pts = r->n_rings = r->n_items = r->n_batches = 0;
 
+  keys[n_keys] = NULL;
   t0 = now_ms();
-  st = src->query(src->self, s->layers[g0].source, &q, 0.5 / (fr->k * fr->scale), on_feature, fr);
+  st = src->query(src->self, s->layers[g0].source, &q, 0.5 / (fr->k * fr->scale),
+                  all_keys ? NULL : keys, lm > gm + 1 ? &outer : NULL, on_feature, fr);
   r->stats.query_ms += now_ms() - t0;
   if (st) {
     if (tgis_errcode(r->ctx) == TGIS_OK)

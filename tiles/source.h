@@ -33,9 +33,36 @@ typedef struct tgis_feature_view {
  */
 typedef tgis_status (*tgis_feature_emit)(const tgis_feature_view *f, void *payload);
 
+/** Most keys a query may ask for (see tgis_tile_source.query). */
+#define TGIS_SOURCE_MAX_KEYS 16
+
+/**
+ * Whether a feature outside a query's core box is needed, told by its id
+ * and attributes before its geometry is read (the view's geom is NULL).
+ * Called with the query's payload.
+ */
+typedef int (*tgis_feature_want)(const tgis_feature_view *f, void *payload);
+
+/**
+ * What a query needs beyond a core box: a feature whose box does not meet
+ * `core` (EPSG:3857) is needed only if `want` says so. The renderer asks
+ * for a wide box to place labels the same way in every tile, but outside
+ * the drawn area only labelled features matter. A hint: a source may skip
+ * the others, or emit them anyway.
+ */
+typedef struct tgis_source_outer {
+  tgis_extent core;
+  tgis_feature_want want;
+} tgis_source_outer;
+
 typedef struct tgis_tile_source {
-  /* Emit every feature of `layer` (a table name: "parcels", "roads", "utility_lines", "utility_nodes", "facilities", "districts", or a result layer like "coverage") whose box meets `bbox` (EPSG:3857). `tolerance` is the simplification the renderer accepts (metres), may be ignored. */
+  /* Emit every feature of `layer` (a table name: "parcels", "roads", "utility_lines", "utility_nodes", "facilities", "districts", or a result layer like "coverage") whose box meets `bbox` (EPSG:3857). `tolerance` is the simplification the renderer accepts (metres), may be ignored.
+   *
+   * `keys` names the attributes the caller reads, NULL-terminated, at most TGIS_SOURCE_MAX_KEYS of them (more: TGIS_EINVAL); NULL asks for every attribute. With a list, each feature's view has exactly those keys in that order (n_attrs is the list's length, keys[i] is the list's i-th pointer), and the source reads only those: a key the layer does not have (or keeps private) is a null value, not an error, as a missing attribute always reads in a style.
+   *
+   * `outer`, if not NULL, says which features outside a core box are needed (see tgis_source_outer); its terms should name keys of the list. */
   tgis_status (*query)(void *self, const char *layer, const tgis_extent *bbox, double tolerance,
+                       const char *const *keys, const tgis_source_outer *outer,
                        tgis_feature_emit emit, void *payload);
   void *self;
 } tgis_tile_source;

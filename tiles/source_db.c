@@ -17,8 +17,22 @@
 #include "source_db.h"
 #include "tiles_int.h"
 
-#define MAX_FIELDS 16
+#define MAX_FIELDS TGIS_SOURCE_MAX_KEYS
 #define VALUE_BYTES 64            /* a number, or room for a short text */
+
+/* Fits kept (see FIT_CELL): a map view or a seeding pass comes back to a
+ * cell for each of its tiles, a few cells apart. */
+#define FIT_SLOTS 16
+
+/* A fit made: its tolerance, cell, and the extent (database CRS) it was
+ * checked over. */
+typedef struct fit_slot {
+  int used;
+  uint64_t last_use;              /* for replacing the least recently used */
+  double tolerance, ix, iy;
+  tgis_extent extent;
+  tgis_merc_fit fit;
+} fit_slot;
 
 struct tgis_source_db {
   tgis_ctx *ctx;
@@ -27,12 +41,8 @@ struct tgis_source_db {
   tgis_geombuf g;                 /* the feature being emitted, in 3857 */
   tgis_source_db_stats stats;
   int64_t coverage_run;           /* run the "coverage" layer shows; 0 latest */
-  /* The last fit made (see FIT_CELL): its tolerance, cell and the extent
-   * (database CRS) it was checked over. */
-  int have_fit;
-  double fit_tolerance, fit_ix, fit_iy;
-  tgis_extent fit_extent;
-  tgis_merc_fit fit;
+  fit_slot fits[FIT_SLOTS];
+  uint64_t fit_clock;
 };
 
 /* One query in flight. */
@@ -43,10 +53,13 @@ typedef struct query {
   double tolerance;
   const tgis_extent *bbox;
   tgis_feature_emit emit;
+  tgis_feature_want want;         /* the caller's, for rows outside the core */
+  tgis_extent core;               /* EPSG:3857 */
   void *payload;
   size_t n_attrs;
-  int field_of[MAX_FIELDS];       /* attribute i is catalogue field field_of[i] */
-  const char *keys[MAX_FIELDS];
+  int field_of[MAX_FIELDS];       /* attribute i is catalogue field field_of[i]; -1 null */
+  const char *const *keys;        /* the caller's list, or own_keys */
+  const char *own_keys[MAX_FIELDS];
   char text[MAX_FIELDS][VALUE_BYTES];
   const char *values[MAX_FIELDS];
 } query;
@@ -277,6 +290,62 @@ static void format_value(char *buf, const tgis_field_def *f, const tgis_value *v
   }
 }
 
+/* The view of a row's attributes (its geometry is not set). */
+static void view_attrs(query *q, const tgis_feature *f, tgis_feature_view *view)
+{
+  for (size_t i = 0; i < q->n_attrs; i++) {
+    int k = q->field_of[i];
+    if (k < 0)
+      q->values[i] = NULL;        /* asked for, but no such field */
+    else
+      format_value(q->text[i], &q->def->fields[k], &f->values[k], &q->values[i]);
+  }
+  view->id = f->id;
+  view->geom = NULL;
+  view->n_attrs = q->n_attrs;
+  view->keys = q->keys;
+  view->values = q->values;
+}
+
+/* Whether the image through `f` of the box `b` (database CRS) can meet
+ * `core` (EPSG:3857). The fit is a quadratic, so over the box it is its
+ * value at the centre, plus the Jacobian there times the offset, plus the
+ * quadratic terms of the offset: bounding each gives a box that holds the
+ * image of every point of b, with no sampling. */
+static int fit_box_meets(const tgis_merc_fit *f, const tgis_extent *b, const tgis_extent *core)
+{
+  double u = (0.5 * (b->minx + b->maxx) - f->cx) * f->inv_s;
+  double v = (0.5 * (b->miny + b->maxy) - f->cy) * f->inv_s;
+  double hu = 0.5 * (b->maxx - b->minx) * f->inv_s, hv = 0.5 * (b->maxy - b->miny) * f->inv_s;
+  double c[2], r[2];
+
+  for (int k = 0; k < 2; k++) {
+    const double *a = k ? f->ay : f->ax;
+    double ju = a[1] + 2 * a[3] * u + a[4] * v, jv = a[2] + a[4] * u + 2 * a[5] * v;
+    c[k] = a[0] + a[1] * u + a[2] * v + a[3] * u * u + a[4] * u * v + a[5] * v * v;
+    r[k] = fabs(ju) * hu + fabs(jv) * hv + fabs(a[3]) * hu * hu + fabs(a[4]) * hu * hv +
+           fabs(a[5]) * hv * hv;
+    r[k] += 1e-9 * (fabs(c[k]) + r[k]);   /* rounding */
+  }
+  return c[0] - r[0] <= core->maxx && c[0] + r[0] >= core->minx &&
+         c[1] - r[1] <= core->maxy && c[1] + r[1] >= core->miny;
+}
+
+/* A row whose box (database CRS) misses the core's window. Boxes do not
+ * turn with the grid (north differs by a fraction of a degree), so the
+ * 3857 box of a long feature may still meet the core: then it is needed
+ * whatever its attributes. Else the caller decides by them. */
+static int want_row(const tgis_feature *f, const tgis_extent *box, void *payload)
+{
+  query *q = payload;
+  tgis_feature_view view;
+
+  if (q->fit.exact || fit_box_meets(&q->fit, box, &q->core))
+    return 1;                     /* PROJ point by point: no bound at hand, keep it */
+  view_attrs(q, f, &view);
+  return q->want(&view, q->payload);
+}
+
 static tgis_status on_feature(const tgis_feature *f, void *payload)
 {
   query *q = payload;
@@ -295,14 +364,8 @@ static tgis_status on_feature(const tgis_feature *f, void *payload)
   s->stats.points_kept += s->g.n_points;
   s->stats.features++;
 
-  for (size_t i = 0; i < q->n_attrs; i++)
-    format_value(q->text[i], &q->def->fields[q->field_of[i]], &f->values[q->field_of[i]],
-                 &q->values[i]);
-  view.id = f->id;
+  view_attrs(q, f, &view);
   view.geom = &s->g;
-  view.n_attrs = q->n_attrs;
-  view.keys = q->keys;
-  view.values = q->values;
   return q->emit(&view, q->payload);
 }
 
@@ -334,8 +397,13 @@ static void fit_inverse(const tgis_merc_fit *f, double mx, double my, double *x,
     double det = a * d - b * c;
     if (det == 0)
       break;
-    u -= (d * ex - b * ey) / det;
-    v -= (a * ey - c * ex) / det;
+    double du = (d * ex - b * ey) / det, dv = (a * ey - c * ex) / det;
+    u -= du;
+    v -= dv;
+    /* Converged (quadratically: two or three steps from the centre); a
+     * further step would move the point by far less than a micrometre. */
+    if (fabs(du) < 1e-13 && fabs(dv) < 1e-13)
+      break;
   }
   *x = f->cx + u / f->inv_s;
   *y = f->cy + v / f->inv_s;
@@ -374,40 +442,57 @@ static void fit_window(const tgis_merc_fit *f, const tgis_extent *box, tgis_exte
 }
 
 /* The window (database CRS) of `bbox`, and the transformation for it
- * (see FIT_CELL; a box wider than a cell gets a fit of its own window).
- * Counts the query in the stats. */
-static tgis_status window_fit(tgis_source_db *s, const tgis_extent *bbox, double tolerance,
-                              tgis_extent *window, tgis_merc_fit *fit)
+ * (see FIT_CELL; a box wider than a cell gets a fit of its own window);
+ * with `core`, its window too. Counts the query in the stats. */
+static tgis_status window_fit(tgis_source_db *s, const tgis_extent *bbox, const tgis_extent *core,
+                              double tolerance, tgis_extent *window, tgis_extent *core_window,
+                              tgis_merc_fit *fit)
 {
   double c = FIT_CELL * (tolerance > 0 ? tolerance : 0.01);
   double ix = floor(0.5 * (bbox->minx + bbox->maxx) / c);
   double iy = floor(0.5 * (bbox->miny + bbox->maxy) / c);
   double fit_tol = tolerance > 0 ? 0.1 * tolerance : 0.01;
+  fit_slot *f = NULL;
   tgis_status st;
 
-  if (!(s->have_fit && s->fit_tolerance == tolerance && s->fit_ix == ix && s->fit_iy == iy)) {
+  for (int i = 0; i < FIT_SLOTS && !f; i++)
+    if (s->fits[i].used && s->fits[i].tolerance == tolerance && s->fits[i].ix == ix &&
+        s->fits[i].iy == iy)
+      f = &s->fits[i];
+  if (!f) {
     tgis_extent cell = { (ix - 1) * c, (iy - 1) * c, (ix + 2) * c, (iy + 2) * c };
-    s->have_fit = 0;
+    f = &s->fits[0];
+    for (int i = 1; i < FIT_SLOTS && f->used; i++)
+      if (!s->fits[i].used || s->fits[i].last_use < f->last_use)
+        f = &s->fits[i];
+    f->used = 0;
     /* A tenth of the renderer's tolerance (half a pixel): the fit is
      * invisible. */
-    if ((st = tgis_merc_window(&s->merc, &cell, &s->fit_extent)) != TGIS_OK ||
-        (st = tgis_merc_fit_window(&s->merc, &s->fit_extent, fit_tol, &s->fit)) != TGIS_OK)
+    if ((st = tgis_merc_window(&s->merc, &cell, &f->extent)) != TGIS_OK ||
+        (st = tgis_merc_fit_window(&s->merc, &f->extent, fit_tol, &f->fit)) != TGIS_OK)
       return st;
-    s->have_fit = 1;
-    s->fit_tolerance = tolerance;
-    s->fit_ix = ix;
-    s->fit_iy = iy;
+    f->used = 1;
+    f->tolerance = tolerance;
+    f->ix = ix;
+    f->iy = iy;
   }
+  f->last_use = ++s->fit_clock;
   /* Inside the cell's ring, the window through the fit (to a millimetre of
    * PROJ's, well within its padding). */
-  if (!s->fit.exact && bbox->minx >= (ix - 1) * c && bbox->miny >= (iy - 1) * c &&
-      bbox->maxx <= (ix + 2) * c && bbox->maxy <= (iy + 2) * c)
-    fit_window(&s->fit, bbox, window);
-  else if ((st = tgis_merc_window(&s->merc, bbox, window)) != TGIS_OK)
-    return st;
-  if (window->minx >= s->fit_extent.minx && window->miny >= s->fit_extent.miny &&
-      window->maxx <= s->fit_extent.maxx && window->maxy <= s->fit_extent.maxy)
-    *fit = s->fit;
+  for (int k = 0; k < 2; k++) {
+    const tgis_extent *b = k ? core : bbox;
+    tgis_extent *w = k ? core_window : window;
+    if (!b)
+      continue;
+    if (!f->fit.exact && b->minx >= (ix - 1) * c && b->miny >= (iy - 1) * c &&
+        b->maxx <= (ix + 2) * c && b->maxy <= (iy + 2) * c)
+      fit_window(&f->fit, b, w);
+    else if ((st = tgis_merc_window(&s->merc, b, w)) != TGIS_OK)
+      return st;
+  }
+  if (window->minx >= f->extent.minx && window->miny >= f->extent.miny &&
+      window->maxx <= f->extent.maxx && window->maxy <= f->extent.maxy)
+    *fit = f->fit;
   else if ((st = tgis_merc_fit_window(&s->merc, window, fit_tol, fit)) != TGIS_OK)
     return st;
   s->stats.queries++;
@@ -440,6 +525,8 @@ typedef struct cov_query {
   tgis_source_db *s;
   tgis_merc_fit fit;
   double tolerance;
+  const char *const *keys;        /* as asked; NULL: the one, travel_min */
+  size_t n_keys;
   tgis_feature_emit emit;
   void *payload;
   tgis_status emit_status;        /* the emitter's, to tell it from the scan's */
@@ -448,11 +535,11 @@ typedef struct cov_query {
 
 static tgis_status on_coverage(const tgis_coverage_feature *f, void *payload)
 {
-  static const char *const keys[] = { "travel_min" };
+  static const char *const all_keys[] = { "travel_min" };
   cov_query *q = payload;
   tgis_source_db *s = q->s;
   tgis_feature_view view;
-  const char *values[1];
+  const char *values[MAX_FIELDS], *minutes = NULL;
   tgis_status st;
 
   if (!f->in_run || f->geom->n_points == 0 || (f->reachable && !isfinite(f->minutes)))
@@ -465,21 +552,29 @@ static tgis_status on_coverage(const tgis_coverage_feature *f, void *payload)
   s->stats.points += before;
   s->stats.points_kept += s->g.n_points;
   s->stats.features++;
-  values[0] = NULL;
   if (f->reachable) {
     snprintf(q->text, sizeof q->text, "%.2f", f->minutes);
-    values[0] = q->text;
+    minutes = q->text;
   }
   view.id = f->parcel_id;
   view.geom = &s->g;
-  view.n_attrs = 1;
-  view.keys = keys;
+  if (q->keys) {
+    for (size_t i = 0; i < q->n_keys; i++)
+      values[i] = strcmp(q->keys[i], all_keys[0]) == 0 ? minutes : NULL;
+    view.n_attrs = q->n_keys;
+    view.keys = q->keys;
+  } else {
+    values[0] = minutes;
+    view.n_attrs = 1;
+    view.keys = all_keys;
+  }
   view.values = values;
   return q->emit_status = q->emit(&view, q->payload);
 }
 
 static tgis_status coverage_query(tgis_source_db *s, const tgis_extent *bbox,
-                                  double tolerance, tgis_feature_emit emit, void *payload)
+                                  double tolerance, const char *const *keys, size_t n_keys,
+                                  tgis_feature_emit emit, void *payload)
 {
   cov_query q;
   tgis_extent window;
@@ -488,9 +583,11 @@ static tgis_status coverage_query(tgis_source_db *s, const tgis_extent *bbox,
   memset(&q, 0, sizeof q);
   q.s = s;
   q.tolerance = tolerance;
+  q.keys = keys;
+  q.n_keys = n_keys;
   q.emit = emit;
   q.payload = payload;
-  if ((st = window_fit(s, bbox, tolerance, &window, &q.fit)) != TGIS_OK)
+  if ((st = window_fit(s, bbox, NULL, tolerance, &window, NULL, &q.fit)) != TGIS_OK)
     return st;
   st = s->store->vt->coverage_scan(s->store, s->coverage_run, NULL, &window, on_coverage, &q);
   if (st == TGIS_ENOTFOUND && q.emit_status == TGIS_OK) {
@@ -506,16 +603,27 @@ void tgis_tiles_set_coverage_run(tgis_tiles *t, int64_t run_id)
 }
 
 static tgis_status db_query(void *self, const char *layer_name, const tgis_extent *bbox,
-                            double tolerance, tgis_feature_emit emit, void *payload)
+                            double tolerance, const char *const *keys,
+                            const tgis_source_outer *outer, tgis_feature_emit emit, void *payload)
 {
   tgis_source_db *s = self;
   query q;
   tgis_extent window;
   tgis_layer layer;
   tgis_status st;
+  size_t n_keys = 0;
+  uint32_t fields = 0;
+  tgis_scan_outer so;
 
+  if (keys) {
+    while (keys[n_keys] && n_keys <= MAX_FIELDS)
+      n_keys++;
+    if (n_keys > MAX_FIELDS)
+      return tgis__fail(s->ctx, TGIS_EINVAL, "layer %s: more than %d attributes asked for",
+                        layer_name, MAX_FIELDS);
+  }
   if (strcmp(layer_name, "coverage") == 0)
-    return coverage_query(s, bbox, tolerance, emit, payload);
+    return coverage_query(s, bbox, tolerance, keys, n_keys, emit, payload);
   memset(&q, 0, sizeof q);
   if (!(q.def = layer_by_name(layer_name, &layer)))
     return TGIS_OK;               /* nothing stored under that name: nothing to draw */
@@ -524,15 +632,41 @@ static tgis_status db_query(void *self, const char *layer_name, const tgis_exten
   q.bbox = bbox;
   q.emit = emit;
   q.payload = payload;
-  for (int i = 0; i < q.def->n_fields && q.n_attrs < MAX_FIELDS; i++) {
-    if (q.def->fields[i].flags & TGIS_FIELD_PRIVATE)
-      continue;                   /* never even named to the renderer */
-    q.field_of[q.n_attrs] = i;
-    q.keys[q.n_attrs++] = q.def->fields[i].name;
+  if (keys) {
+    /* Only the fields asked for are read and formatted; a private field
+     * reads as a missing one. */
+    for (size_t k = 0; k < n_keys; k++) {
+      int i = tgis_layer__field(q.def, keys[k]);
+      if (i >= 0 && (q.def->fields[i].flags & TGIS_FIELD_PRIVATE))
+        i = -1;
+      q.field_of[k] = i;
+      if (i >= 0)
+        fields |= UINT32_C(1) << i;
+    }
+    q.n_attrs = n_keys;
+    q.keys = keys;
+  } else {
+    for (int i = 0; i < q.def->n_fields && q.n_attrs < MAX_FIELDS; i++) {
+      if (q.def->fields[i].flags & TGIS_FIELD_PRIVATE)
+        continue;                 /* never even named to the renderer */
+      q.field_of[q.n_attrs] = i;
+      q.own_keys[q.n_attrs++] = q.def->fields[i].name;
+      fields |= UINT32_C(1) << i;
+    }
+    q.keys = q.own_keys;
   }
-  if ((st = window_fit(s, bbox, tolerance, &window, &q.fit)) != TGIS_OK)
+  if (outer && !outer->want)
+    outer = NULL;
+  q.want = outer ? outer->want : NULL;
+  if (outer)
+    q.core = outer->core;
+  so.want = want_row;
+  so.payload = &q;
+  if ((st = window_fit(s, bbox, outer ? &outer->core : NULL, tolerance, &window,
+                       outer ? &so.core : NULL, &q.fit)) != TGIS_OK)
     return st;
-  return s->store->vt->layer_scan(s->store, layer, &window, on_feature, &q);
+  return s->store->vt->layer_scan_fields(s->store, layer, &window, fields, outer ? &so : NULL,
+                                         on_feature, &q);
 }
 
 tgis_tile_source tgis_source_db_source(tgis_source_db *s)

@@ -340,29 +340,75 @@ static int boxes_meet(const tgis_extent *a, const tgis_extent *b)
   return a->minx <= b->maxx && b->minx <= a->maxx && a->miny <= b->maxy && b->miny <= a->maxy;
 }
 
-static tgis_status emit_feature(const mem_feature *f, tgis_feature_emit emit, void *payload)
+/* The keys a query asks for (NULL: all), each with its interned name in
+ * the layer: features name an interned key by that very pointer. */
+typedef struct mem_want {
+  const char *const *keys;
+  size_t n;
+  const char *interned[TGIS_SOURCE_MAX_KEYS];   /* NULL: not interned */
+} mem_want;
+
+static tgis_status emit_feature(const mem_feature *f, const mem_want *w,
+                                tgis_feature_emit emit, void *payload)
 {
   tgis_feature_view v;
+  const char *values[TGIS_SOURCE_MAX_KEYS];
   v.id = f->id;
   v.geom = &f->geom;
-  v.n_attrs = f->n_attrs;
-  v.keys = f->keys;
-  v.values = f->values;
+  if (!w->keys) {
+    v.n_attrs = f->n_attrs;
+    v.keys = f->keys;
+    v.values = f->values;
+    return emit(&v, payload);
+  }
+  for (size_t k = 0; k < w->n; k++) {
+    const char *ik = w->interned[k];
+    values[k] = NULL;             /* a key the feature lacks reads as null */
+    for (size_t i = 0; i < f->n_attrs; i++) {
+      if (ik ? f->keys[i] == ik : strcmp(f->keys[i], w->keys[k]) == 0) {
+        values[k] = f->values[i];
+        break;
+      }
+    }
+  }
+  v.n_attrs = w->n;
+  v.keys = w->keys;
+  v.values = values;
   return emit(&v, payload);
 }
 
 static tgis_status mem_query(void *self, const char *layer, const tgis_extent *bbox,
-                             double tolerance, tgis_feature_emit emit, void *payload)
+                             double tolerance, const char *const *keys,
+                             const tgis_source_outer *outer, tgis_feature_emit emit,
+                             void *payload)
 {
   const tgis_source_mem *m = self;
   const mem_layer *l = find_layer(m, layer);
+  mem_want w;
   tgis_status st;
   (void)tolerance;   /* features are kept at full detail */
+  (void)outer;       /* a hint: the grid finds features cheaply enough */
+  w.keys = keys;
+  w.n = 0;
+  if (keys) {
+    while (keys[w.n] && w.n <= TGIS_SOURCE_MAX_KEYS)
+      w.n++;
+    /* No message: m->ctx is shared by concurrent queries; the caller's
+     * own context names the failing layer. */
+    if (w.n > TGIS_SOURCE_MAX_KEYS)
+      return TGIS_EINVAL;
+  }
   if (!l || l->n == 0 || !boxes_meet(bbox, &l->extent))
     return TGIS_OK;
+  for (size_t k = 0; k < w.n; k++) {
+    w.interned[k] = NULL;
+    for (size_t i = 0; i < l->n_keys && !w.interned[k]; i++)
+      if (strcmp(l->keys[i], keys[k]) == 0)
+        w.interned[k] = l->keys[i];
+  }
   if (!l->start) {
     for (size_t i = 0; i < l->n; i++)
-      if (boxes_meet(bbox, &l->feat[i].box) && (st = emit_feature(&l->feat[i], emit, payload)))
+      if (boxes_meet(bbox, &l->feat[i].box) && (st = emit_feature(&l->feat[i], &w, emit, payload)))
         return st;
     return TGIS_OK;
   }
@@ -381,7 +427,7 @@ static tgis_status mem_query(void *self, const char *layer, const tgis_extent *b
         fy0 = cell_of(f->box.miny, l->gy0, l->cell, l->ny);
         if (x != (fx0 > qx0 ? fx0 : qx0) || y != (fy0 > qy0 ? fy0 : qy0))
           continue;
-        if ((st = emit_feature(f, emit, payload)))
+        if ((st = emit_feature(f, &w, emit, payload)))
           return st;
       }
     }

@@ -327,6 +327,38 @@ double tgis_style_num_at(const tgis_style_num *n, double z)
   return n->v[n->n - 1];
 }
 
+/* Add `key` to the set keys[0..*n) unless it is NULL or already in it. */
+static int add_key(const char *key, const char **keys, size_t *n, size_t cap)
+{
+  if (!key)
+    return 0;
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp(keys[i], key) == 0)
+      return 0;
+  if (*n >= cap)
+    return -1;
+  keys[(*n)++] = key;
+  return 0;
+}
+
+/* The attribute a paint reads, if any. */
+static const char *paint_key(const tgis_style_paint *p)
+{
+  return p->kind == TGIS_PAINT_CLASSES || p->kind == TGIS_PAINT_MATCH ? p->attribute : NULL;
+}
+
+int tgis_style_layer_keys(const tgis_style_layer *l, const char **keys, size_t *n, size_t cap)
+{
+  int rc = 0;
+  for (size_t i = 0; i < l->n_filters; i++)
+    rc |= add_key(l->filters[i].key, keys, n, cap);
+  rc |= add_key(paint_key(&l->fill), keys, n, cap);
+  rc |= add_key(paint_key(&l->stroke), keys, n, cap);
+  rc |= add_key(paint_key(&l->symbol_fill), keys, n, cap);
+  rc |= add_key(l->label.attribute, keys, n, cap);
+  return rc;
+}
+
 static tgis_status get_classes(tgis_style_paint *out, parser *p, yaml_node_t *n, const char *path)
 {
   yaml_node_item_t *it;

@@ -170,6 +170,16 @@ void tgis_style_free(tgis_style *s);
 double tgis_style_num_at(const tgis_style_num *n, double z);
 
 /**
+ * Add the attribute keys layer `l` reads (its filters' keys, the attributes
+ * of its class or match paints, its label's attribute) to the set
+ * keys[0..*n), each key once (compared as text). The pointers are borrowed
+ * from the style.
+ * @return 0, or -1 if the set would need more than `cap` keys (it then
+ *         holds the first `cap`; the caller should ask for all attributes).
+ */
+int tgis_style_layer_keys(const tgis_style_layer *l, const char **keys, size_t *n, size_t cap);
+
+/**
  * Parse "#rgb", "#rrggbb" or "#rrggbbaa".
  * @return 0 on success, -1 if `s` is not a colour.
  */
