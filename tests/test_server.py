@@ -307,9 +307,15 @@ def main():
     # ---- the cache bound ---------------------------------------------------------
     srv = Server(db, "--cache-mb", "1", "--threads", "2")
     try:
-        for dx in range(12):
-            for dy in range(12):
-                srv.get("/tiles/base/16/%d/%d@2x.png" % (x + dx - 6, y + dy - 6))
+        # Distinct tiles until twice the bound has been served, whatever
+        # the size of a tile.
+        served = 0
+        for k in range(32 * 32):
+            if served > 2 << 20:
+                break
+            st, h, b = srv.get("/tiles/base/16/%d/%d@2x.png" % (x + k % 32 - 16, y + k // 32 - 16))
+            served += len(b) if st == 200 else 0
+        check("tiles of twice the bound were served", served > 2 << 20, served)
         st, h, b = srv.get("/stats")
         s = json.loads(b)
         check("cache stays within its bound", s["cache_bytes"] <= s["cache_max_bytes"] == 1 << 20, s)
