@@ -321,7 +321,8 @@ static void test_raster__joins(void)
   }
   ASSERT_NEAR(corner[0], 9.0, 0.02);
   ASSERT(corner[2] < corner[1] && corner[1] < corner[0]);
-  ASSERT_NEAR(corner[2], 9.0 - 4.5 - 0.25, 0.3);   /* the bevel's cut: half, less the diagonal's own pixels */
+  /* The bevel cuts the square in half, less the diagonal's own pixels. */
+  ASSERT_NEAR(corner[2], 9.0 - 4.5 - 0.25, 0.3);
   tgis_raster_free(ra);
   tgis_close(ctx);
 }

@@ -7,9 +7,8 @@
  * into pixels once, with vertices closer than half a pixel dropped, and
  * filed into a batch keyed by (pass, layer, colour class). A batch becomes
  * one fill or stroke: a few dozen paints per tile instead of one per
- * feature. Within a group all fills come first,
- * then casings, strokes and point symbols, so road casings never cover the
- * junctions of other roads.
+ * feature. Within a group all fills come first, then casings, strokes and
+ * point symbols, so road casings never cover the junctions of other roads.
  *
  * Coordinates: a point's global pixel position at scale 1 is computed from
  * metres by one formula, and the image's pixels are that minus an integer
@@ -17,9 +16,9 @@
  * from the antimeridian, so neighbouring tiles see the very same fractional
  * positions, and draw their shared pixels identically.
  *
- * Labels (labels.c): every label of the area is a candidate with a box, an anchor in
- * global pixels and a rank from tile-independent keys (style priority,
- * feature length or area, layer, id, position). A candidate is drawn if no
+ * Labels (labels.c): every label of the area is a candidate with a box,
+ * an anchor in global pixels and a rank from tile-independent keys (style
+ * priority, feature length or area, layer, id, position). A candidate is drawn if no
  * higher-ranked candidate overlaps it (or repeats its text too near).
  * Unlike greedy placement this depends only on candidates within reach of
  * the label itself, so with the query extended by three label reaches
