@@ -1770,6 +1770,70 @@ static void test_render__renderer_asks_only_for_the_keys_it_reads(void)
 
 /* ---- generalisation and threads ------------------------------------------ */
 
+/* A dashed hairline keeps its pattern along the line, from the line's
+ * first point, also when that point lies far outside the tile (the
+ * pattern is stepped on over the segments beyond it), and its butt-capped
+ * gaps stay open. */
+static void test_render__dashes_keep_their_pattern(void)
+{
+  static const double starts[] = { 10.0, -10000.25 };
+  tgis_ctx *ctx = NULL;
+  tgis_style *s = NULL;
+  tgis_render_scratch *r = NULL;
+  int tx, ty, z = 16;
+  const char *k[] = { "kind" }, *v[] = { "x" };
+  ASSERT_OK_CTX(ctx, tgis_open(&ctx, NULL, NULL));
+  ASSERT_OK_CTX(ctx, parse(&s, ctx, "dash.yaml",
+    "layers:\n  - source: l\n    stroke: \"#000\"\n    stroke_width: 1\n"
+    "    dash: [6, 3]\n    line_cap: butt\n"));
+  ASSERT_OK_CTX(ctx, tgis_render_scratch_new(&r, ctx));
+  city_tile(z, &tx, &ty);
+  for (int c = 0; c < 2; c++) {
+    tgis_source_mem *m = NULL;
+    tgis_tile_source src;
+    tgis_geombuf g;
+    tgis_image img;
+    double kpx = TGIS_TILE_SIZE * ldexp(1.0, z) / (2 * TGIS_MERC_HALF), x0 = starts[c];
+    double my = TGIS_MERC_HALF - (ty * 256.0 + 128.5) / kpx;
+    /* Points in tile pixels along row 128 (its centre), as metres; the
+     * second line has a segment wholly beyond the tile. */
+    double px[] = { x0, x0 / 2, -20, 250 }, xy[8];
+    int n = 0, on = 0, off = 0;
+    for (int i = c == 0 ? 2 : 0; i < 4; i++) {
+      xy[2 * n] = (tx * 256.0 + (n == 0 ? x0 : px[i])) / kpx - TGIS_MERC_HALF;
+      xy[2 * n + 1] = my;
+      n++;
+    }
+    ASSERT_OK_CTX(ctx, tgis_source_mem_new(&m, ctx));
+    tgis_geombuf_init(&g, ctx);
+    ASSERT_OK_CTX(ctx, add_line(m, &g, "l", 1, xy, n, 1, k, v));
+    tgis_geombuf_free(&g);
+    src = tgis_source_mem_source(m);
+    ASSERT_OK_CTX(ctx, tgis_render_tile(&img, r, s, &src, z, tx, ty, NULL));
+    for (int x = 20; x < 240; x++) {
+      double phase = fmod(x + 0.5 - x0, 9.0);
+      int a = img.rgba[128 * img.stride + 4 * x + 3];
+      if (phase >= 1 && phase <= 5) {
+        if (a < 200)
+          HARNESS_FAIL("start %.2f: x %d, %.2f px into a dash: alpha %d", x0, x, phase, a);
+        on++;
+      } else if (phase >= 6.75 && phase <= 8.25) {
+        if (a > 40)
+          HARNESS_FAIL("start %.2f: x %d, %.2f px into a gap: alpha %d", x0, x, phase - 6, a);
+        off++;
+      }
+    }
+    if (on < 90 || off < 20)
+      HARNESS_FAIL("start %.2f: %d pixels checked in dashes, %d in gaps", x0, on, off);
+    tgis_source_mem_free(m);
+    if (harness_cur_failed)
+      break;
+  }
+  tgis_render_scratch_free(r);
+  tgis_style_free(s);
+  tgis_close(ctx);
+}
+
 static void test_render__tiny_features_are_skipped(void)
 {
   tgis_ctx *ctx = NULL;
@@ -1885,6 +1949,7 @@ int main(void)
   RUN(test_render__mem_source_gives_only_the_keys_asked);
   RUN(test_render__renderer_asks_only_for_the_keys_it_reads);
   RUN(test_render__tiny_features_are_skipped);
+  RUN(test_render__dashes_keep_their_pattern);
   RUN(test_render__threads_share_style_and_source);
   RUN(test_render__one_scratch_renders_every_theme);
   return harness_report();
