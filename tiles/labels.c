@@ -16,6 +16,22 @@
 
 #include "render_int.h"
 
+/* A cache table (open addressing, an all-zero entry is empty) started
+ * over with `cap` entries, all empty: reallocated when the size changes. */
+static int restart_cache(tgis_ctx *ctx, void *tabp, size_t *have, size_t cap, size_t size)
+{
+  void **tab = tabp;
+  if (cap != *have) {
+    void *t = tgis__realloc(ctx, *tab, cap * size);
+    if (!t)
+      return -1;
+    *tab = t;
+    *have = cap;
+  }
+  memset(*tab, 0, cap * size);
+  return 0;
+}
+
 /* ---- label candidates ---------------------------------------------------- */
 
 static uint32_t hash_text(const char *s, int font)
@@ -114,15 +130,8 @@ static tgis_status char_advance(double *adv, tgis_render_scratch *r, const label
   if (r->acount * 2 >= r->acap || r->acount >= ADVANCE_MAX) {
     /* Start over rather than rehash: a few texts refill it. */
     size_t cap = r->acount < ADVANCE_MAX ? (r->acap ? r->acap * 2 : 256) : r->acap;
-    if (cap != r->acap) {
-      aentry *e = tgis__realloc(r->ctx, r->acache, cap * sizeof *e);
-      if (!e)
-        return TGIS_ENOMEM;
-      r->acache = e;
-      r->acap = cap;
-    }
-    for (i = 0; i < r->acap; i++)
-      r->acache[i].size = 0;
+    if (restart_cache(r->ctx, &r->acache, &r->acap, cap, sizeof *r->acache))
+      return TGIS_ENOMEM;
     r->acount = 0;
   }
   mask = r->acap - 1;
@@ -521,15 +530,8 @@ static tgis_status glyph_outline(const double **pts, size_t *n, tgis_render_scra
     /* Start over rather than rehash: the cache refills in one label. */
     size_t cap = r->gcount * 2 >= r->gcap && r->n_gpts <= GLYPH_POOL_MAX
                  ? (r->gcap ? r->gcap * 2 : 512) : r->gcap;
-    if (cap != r->gcap) {
-      gentry *e = tgis__realloc(r->ctx, r->gcache, cap * sizeof *e);
-      if (!e)
-        return TGIS_ENOMEM;
-      r->gcache = e;
-      r->gcap = cap;
-    }
-    for (i = 0; i < r->gcap; i++)
-      r->gcache[i].size = 0;
+    if (restart_cache(r->ctx, &r->gcache, &r->gcap, cap, sizeof *r->gcache))
+      return TGIS_ENOMEM;
     r->gcount = r->n_gpts = 0;
   }
   mask = r->gcap - 1;

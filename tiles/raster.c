@@ -477,13 +477,6 @@ static inline uint32_t cov_index(int32_t v)
   return a >= FULL ? 256 : a >> 9;
 }
 
-/* Scale premultiplied `src` by coverage c (0..255). */
-static inline uint32_t scale(uint32_t src, uint32_t c)
-{
-  return tgis_mul_div255_2x(src & 0x00ff00ffu, c) |
-         tgis_mul_div255_2x((src >> 8) & 0x00ff00ffu, c) << 8;
-}
-
 /* A run of pixels under premultiplied `src` (the colour at the run's
  * coverage). */
 static void span(uint32_t *row, int x, int len, uint32_t src)
@@ -564,14 +557,13 @@ void tgis_raster_paint(tgis_raster *ra, uint8_t *argb, int stride, tgis_rgba col
     tgis_raster_begin(ra, ra->w, ra->h);   /* nothing to paint: drop the cells */
     return;
   }
-  src = ca << 24 | ((colour.r * ca + 127) / 255) << 16 | ((colour.g * ca + 127) / 255) << 8 |
-        (colour.b * ca + 127) / 255;
+  src = tgis_premultiply(colour);
   /* The colour at every coverage index, once per paint rather than per
    * pixel (a multiply for each of the 33 coverage levels). */
   for (uint32_t k = 0; k <= 256; k++) {
     uint32_t c = tgis_coverage_level((k * 255 + 128) >> 8);
     if (c != level)
-      scaled = scale(src, level = c);
+      scaled = tgis_scale(src, level = c);
     tab[k] = scaled;
   }
   sweep(ra, argb, stride, tab, 0);

@@ -118,6 +118,21 @@ static inline uint32_t tgis_coverage_level(uint32_t c)
   return c >= 252 ? 255 : (c + 4) & ~7u;
 }
 
+/** `colour` (straight alpha) as a premultiplied 0xAARRGGBB pixel. */
+static inline uint32_t tgis_premultiply(tgis_rgba colour)
+{
+  uint32_t a = colour.a;
+  return a << 24 | ((colour.r * a + 127) / 255) << 16 | ((colour.g * a + 127) / 255) << 8 |
+         (colour.b * a + 127) / 255;
+}
+
+/** Premultiplied `src` scaled by coverage c (0..255). */
+static inline uint32_t tgis_scale(uint32_t src, uint32_t c)
+{
+  return tgis_mul_div255_2x(src & 0x00ff00ffu, c) |
+         tgis_mul_div255_2x((src >> 8) & 0x00ff00ffu, c) << 8;
+}
+
 /** Source pixel `src` (premultiplied 0xAARRGGBB) OVER `dst`. */
 static inline uint32_t tgis_over(uint32_t src, uint32_t dst)
 {

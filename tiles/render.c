@@ -293,7 +293,8 @@ static void path_symbols(cairo_t *cr, const tgis_render_scratch *r, const ritem 
   }
 }
 
-static void set_line(cairo_t *cr, const tgis_style_layer *l, double width, int scale, int dashed)
+/* The pen of a point symbol's outline. */
+static void set_line(cairo_t *cr, const tgis_style_layer *l, double width)
 {
   static const cairo_line_cap_t caps[] = { CAIRO_LINE_CAP_BUTT, CAIRO_LINE_CAP_ROUND,
                                            CAIRO_LINE_CAP_SQUARE };
@@ -302,14 +303,6 @@ static void set_line(cairo_t *cr, const tgis_style_layer *l, double width, int s
   cairo_set_line_width(cr, width);
   cairo_set_line_cap(cr, caps[l->cap]);
   cairo_set_line_join(cr, joins[l->join]);
-  if (dashed && l->n_dash) {
-    double d[8];
-    for (int i = 0; i < l->n_dash; i++)
-      d[i] = l->dash[i] * scale;
-    cairo_set_dash(cr, d, l->n_dash, 0);
-  } else {
-    cairo_set_dash(cr, NULL, 0, 0);
-  }
 }
 
 /* ---- hairlines ----------------------------------------------------------- */
@@ -418,22 +411,17 @@ tgis_status tgis_render__hair_buffer(tgis_render_scratch *r)
  * Cairo's premultiplied ARGB pixels within box bb, clearing the mask there
  * as it goes. */
 void tgis_render__composite_mask(tgis_render_scratch *r, uint8_t *m, int mstride, tgis_rgba colour,
-                           const hair_box *bb)
+                                 const hair_box *bb)
 {
   uint8_t *dst;
   int sstride;
-  uint32_t ca = colour.a, s_rb, s_ag, src_rb[256], src_ag[256];
+  uint32_t src = tgis_premultiply(colour), tab[256];
   cairo_surface_flush(r->surface);
   dst = cairo_image_surface_get_data(r->surface);
   sstride = cairo_image_surface_get_stride(r->surface);
-  /* The colour premultiplied, as lanes: red and blue, alpha and green;
-   * then scaled by every coverage, once per call rather than per pixel. */
-  s_rb = ((colour.r * ca + 127) / 255) << 16 | (colour.b * ca + 127) / 255;
-  s_ag = ca << 16 | (colour.g * ca + 127) / 255;
-  for (uint32_t cov = 0; cov < 256; cov++) {
-    src_rb[cov] = tgis_mul_div255_2x(s_rb, tgis_coverage_level(cov));
-    src_ag[cov] = tgis_mul_div255_2x(s_ag, tgis_coverage_level(cov));
-  }
+  /* The colour at every coverage, once per call rather than per pixel. */
+  for (uint32_t cov = 0; cov < 256; cov++)
+    tab[cov] = tgis_scale(src, tgis_coverage_level(cov));
   for (int y = bb->y0; y <= bb->y1; y++) {
     uint8_t *mr = m + (size_t)y * (size_t)mstride;
     uint32_t *d = (uint32_t *)(void *)(dst + (size_t)y * (size_t)sstride);
@@ -447,20 +435,22 @@ void tgis_render__composite_mask(tgis_render_scratch *r, uint8_t *m, int mstride
           continue;
       }
       for (int x = x8; x < end; x++) {
-        uint32_t cov = mr[x], inv, v, sag;
-        if (!cov)
+        if (!mr[x])
           continue;
+        d[x] = tgis_over(tab[mr[x]], d[x]);
         mr[x] = 0;
-        /* source = colour * coverage (premultiplied), OVER the pixel; no
-         * lane overflows, as every channel stays within its alpha. */
-        sag = src_ag[cov];
-        inv = 255 - (sag >> 16);
-        v = d[x];
-        d[x] = (src_rb[cov] + tgis_mul_div255_2x(v & 0x00ff00ffu, inv)) |
-               (sag + tgis_mul_div255_2x((v >> 8) & 0x00ff00ffu, inv)) << 8;
       }
     }
   }
+  cairo_surface_mark_dirty(r->surface);
+}
+
+/* What the rasteriser holds, painted in `colour` into the surface. */
+static void paint_surface(tgis_render_scratch *r, tgis_rgba colour)
+{
+  cairo_surface_flush(r->surface);
+  tgis_raster_paint(r->raster, cairo_image_surface_get_data(r->surface),
+                    cairo_image_surface_get_stride(r->surface), colour);
   cairo_surface_mark_dirty(r->surface);
 }
 
@@ -607,19 +597,12 @@ static tgis_status draw_lines(frame *fr, const rbatch *b, const tgis_style_layer
   s.hair = width <= HAIRLINE;
   s.bb = (hair_box){ r->sw, r->sh, -1, -1 };
   s.pen = (tgis_raster_pen){ width, l->join, l->cap, 10.0, 0.25 };
-  dp.n = 0;
+  dp.n = dashed ? (l->n_dash % 2 ? 2 * l->n_dash : l->n_dash) : 0;
   dp.period = 0;
-  if (dashed) {
-    for (int i = 0; i < l->n_dash && i < 8; i++) {
-      dp.len[i] = dp.len[i + l->n_dash] = l->dash[i] * fr->scale;
-      dp.period += 2 * dp.len[i];
-    }
-    dp.n = l->n_dash % 2 ? 2 * l->n_dash : l->n_dash;
-    if (l->n_dash % 2 == 0)
-      dp.period /= 2;
-    if (!(dp.period > 0))
-      dp.n = 0;   /* all zero: drawn solid */
-  }
+  for (int i = 0; i < dp.n; i++)
+    dp.period += dp.len[i] = l->dash[i % l->n_dash] * fr->scale;
+  if (!(dp.period > 0))
+    dp.n = 0;   /* solid, or all zero: drawn solid */
   if (s.hair ? tgis_render__hair_buffer(r) : tgis_raster_begin(r->raster, r->sw, r->sh))
     return TGIS_ENOMEM;
   for (uint32_t k = 0; k < b->count; k++) {
@@ -638,10 +621,7 @@ static tgis_status draw_lines(frame *fr, const rbatch *b, const tgis_style_layer
       tgis_render__composite_mask(r, r->hair, r->sw, b->colour, &s.bb);
     return TGIS_OK;
   }
-  cairo_surface_flush(r->surface);
-  tgis_raster_paint(r->raster, cairo_image_surface_get_data(r->surface),
-                    cairo_image_surface_get_stride(r->surface), b->colour);
-  cairo_surface_mark_dirty(r->surface);
+  paint_surface(r, b->colour);
   return TGIS_OK;
 }
 
@@ -659,10 +639,7 @@ static tgis_status draw_fills(frame *fr, const rbatch *b)
       tgis_raster_ring(r->raster, r->pts + 2 * (size_t)rg->off, rg->n);
     }
   }
-  cairo_surface_flush(r->surface);
-  tgis_raster_paint(r->raster, cairo_image_surface_get_data(r->surface),
-                    cairo_image_surface_get_stride(r->surface), b->colour);
-  cairo_surface_mark_dirty(r->surface);
+  paint_surface(r, b->colour);
   return TGIS_OK;
 }
 
@@ -701,10 +678,9 @@ static tgis_status draw_batches(frame *fr)
     const tgis_style_layer *l = &fr->style->layers[b->layer];
     const layer_state *ls = &r->ls[b->layer];
     double s = fr->scale, width = 0;
-    cairo_new_path(cr);
     if (b->pass == PASS_SYMBOL) {
       double half = ls->symbol_size * s / 2;
-      cairo_set_antialias(cr, CAIRO_ANTIALIAS_DEFAULT);
+      cairo_new_path(cr);
       for (uint32_t k = 0; k < b->count; k++)
         path_symbols(cr, r, &r->sorted[b->first + k], l->symbol, half);
       if (b->colour.a) {
@@ -713,7 +689,7 @@ static tgis_status draw_batches(frame *fr)
       }
       if (l->symbol_stroke_width > 0 && l->symbol_stroke.a) {
         set_colour(cr, l->symbol_stroke);
-        set_line(cr, l, l->symbol_stroke_width * s, fr->scale, 0);
+        set_line(cr, l, l->symbol_stroke_width * s);
         cairo_stroke(cr);
       }
       cairo_new_path(cr);

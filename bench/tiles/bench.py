@@ -354,18 +354,11 @@ def figures(n, cpu_s, wall_s, nbytes):
           % (n, cpu_s * 1e3, wall_s * 1e3, n / cpu_s, n / wall_s, nbytes / n))
 
 
-def run_mapscript(map15, map16, tiles_path, rounds, out_dir=None):
-    import mapscript
-    maps = {15: mapscript.mapObj(map15), 16: mapscript.mapObj(map16)}
-    tiles = read_tiles(tiles_path)
-
-    def one(t):
-        m = maps[t[0]]
-        m.setExtent(*tile_bounds(*t))
-        img = m.draw()
-        return img.getBytes()
-
-    for t in tiles:                      # warm-up: files, fonts, caches
+def time_tiles(tiles, one, rounds, out_dir):
+    """Render every tile once untimed (files, fonts, caches), then `rounds`
+    times timed with one(t) -> PNG bytes; the first round's tiles go to
+    out_dir. Prints the figures."""
+    for t in tiles:
         one(t)
     n, nbytes = 0, 0
     c0, w0 = time.process_time(), time.perf_counter()
@@ -378,6 +371,20 @@ def run_mapscript(map15, map16, tiles_path, rounds, out_dir=None):
                 with open(os.path.join(out_dir, "%d-%d-%d.png" % t), "wb") as f:
                     f.write(b)
     figures(n, time.process_time() - c0, time.perf_counter() - w0, nbytes)
+
+
+def run_mapscript(map15, map16, tiles_path, rounds, out_dir=None):
+    import mapscript
+    maps = {15: mapscript.mapObj(map15), 16: mapscript.mapObj(map16)}
+    tiles = read_tiles(tiles_path)
+
+    def one(t):
+        m = maps[t[0]]
+        m.setExtent(*tile_bounds(*t))
+        img = m.draw()
+        return img.getBytes()
+
+    time_tiles(tiles, one, rounds, out_dir)
 
 
 def run_mapnik(xml15, xml16, tiles_path, rounds, fmt, out_dir=None):
@@ -397,19 +404,7 @@ def run_mapnik(xml15, xml16, tiles_path, rounds, fmt, out_dir=None):
         mapnik.render(m, im)
         return im.tostring(fmt)
 
-    for t in tiles:
-        one(t)
-    n, nbytes = 0, 0
-    c0, w0 = time.process_time(), time.perf_counter()
-    for r in range(int(rounds)):
-        for t in tiles:
-            b = one(t)
-            n += 1
-            nbytes += len(b)
-            if out_dir and r == 0:
-                with open(os.path.join(out_dir, "%d-%d-%d.png" % t), "wb") as f:
-                    f.write(b)
-    figures(n, time.process_time() - c0, time.perf_counter() - w0, nbytes)
+    time_tiles(tiles, one, rounds, out_dir)
 
 
 def run_map2img(map15, map16, tiles_path, out_dir):
